@@ -6,11 +6,14 @@
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 import type { FieldError } from '../apimachinery/errors.js';
 
+/** ObjectMeta with the server-set fields writable (the API server sets them). */
+export type MutableObjectMeta = { -readonly [K in keyof ObjectMeta]: ObjectMeta[K] };
+
 /** Any stored API object, as JSON. */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata: ObjectMeta;
+  metadata: MutableObjectMeta;
   [field: string]: unknown;
 }
 
@@ -67,6 +70,12 @@ export interface Strategy {
   validateUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
   /** Validation of a status update (status subresource). */
   validateStatusUpdate?(obj: KubeObject, old: KubeObject): FieldError[];
+  /**
+   * Called on delete before anything is written; returns true when the object must stay
+   * until something finishes it (a Namespace with spec.finalizers: it becomes Terminating).
+   * May mutate `obj` (e.g. set status.phase).
+   */
+  prepareForDelete?(obj: KubeObject): boolean;
   /** Called after the object was deleted from storage (release allocations). */
   afterDelete?(obj: KubeObject, ctx: StrategyContext): void | Promise<void>;
   /**
@@ -78,6 +87,8 @@ export interface Strategy {
   generationFields?: string[];
   /** Top-level fields that a status write may change (default ["status"]). */
   statusFields?: string[];
+  /** Keep `status` given on create even though the kind has a status subresource (Node). */
+  keepStatusOnCreate?: boolean;
 }
 
 /** The /scale subresource mapping (autoscaling/v1 Scale). */
@@ -122,6 +133,11 @@ export interface ResourceDef {
   schema?: Record<string, unknown>;
   /** True for custom resources (served with merge-patch only, like upstream). */
   custom?: boolean;
+  /**
+   * Which rule `metadata.name` follows: DNS-1123 subdomain (default), DNS-1123 label
+   * (Namespace), DNS-1035 label (Service), or path segment (RBAC kinds, anything goes but / and %).
+   */
+  nameValidation?: 'subdomain' | 'label' | 'dns1035' | 'path';
 }
 
 /** "apps/v1" or "v1" for the core group. */

@@ -74,7 +74,10 @@ export interface WatchHandlers {
 export interface Backend {
   /** Creates key; throws KeyExistsError if it exists. Returns the new revision. */
   create(key: string, value: string): Promise<number>;
-  /** Gets key (at `revision` if given); undefined if absent. */
+  /**
+   * Gets key (at `revision` if given and non-zero); undefined if absent. CompactedError
+   * below compactedRevision(), FutureRevisionError above currentRevision().
+   */
   get(key: string, revision?: number): Promise<KeyValue | undefined>;
   /**
    * Replaces key's value if its modRevision equals `expectedRevision`.
@@ -91,15 +94,23 @@ export interface Backend {
   list(prefix: string, opts?: ListOptions): Promise<ListResult>;
   /** Counts live keys under prefix. */
   count(prefix: string): Promise<number>;
-  /** Watches keys under `prefix`; throws/reports CompactedError if afterRevision < compacted. */
+  /**
+   * Watches keys under `prefix`. Errors are reported through `onError` (thrown only by a
+   * closed backend):
+   * CompactedError when an event after `afterRevision` is no longer retained, i.e. when
+   * afterRevision + 1 < compactedRevision() (etcd's rule). A future afterRevision waits.
+   */
   watch(prefix: string, opts: WatchOptions, handlers: WatchHandlers): Watch;
-  /** Discards history older than `revision` (the state at `revision` stays readable). */
+  /**
+   * Discards history older than `revision` (the state at `revision` stays readable).
+   * No-op when `revision` <= compactedRevision(); FutureRevisionError above the current one.
+   */
   compact(revision: number): Promise<void>;
   /** The newest revision. */
   currentRevision(): Promise<number>;
-  /** The oldest revision still readable (history below it was compacted). */
+  /** The oldest revision still readable (history below it was compacted); 0 if never compacted. */
   compactedRevision(): Promise<number>;
-  /** Releases resources; pending operations finish or fail. */
+  /** Releases resources; pending writes finish, running watches end with a StorageError. */
   close(): Promise<void>;
 }
 

@@ -1,0 +1,118 @@
+/**
+ * The StrategyContext the API server hands to strategies: reads of other objects and the
+ * service IP / node port allocators. Allocations are storage keys created atomically
+ * (`/registry/_allocations/...`), so two servers sharing one etcd never hand out the same
+ * address.
+ */
+import type { KubeObject, ResourceRegistry, StrategyContext } from '../api/resource.js';
+import { ApiError, fieldErrors, invalid } from '../apimachinery/errors.js';
+import { KeyExistsError, type Backend } from '../storage/backend.js';
+import type { ObjectStore } from './registry/store.js';
+
+/** Allocation ranges. */
+export interface AllocatorConfig {
+  /** IPv4 service CIDR (default 10.43.0.0/16). */
+  serviceCIDR: string;
+  /** Node port range, inclusive (default 30000-32767). */
+  nodePortRange: [number, number];
+}
+
+/** Parses a CIDR into its first address and size (IPv4 only). */
+export function parseCIDR(cidr: string): { base: number; size: number } {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) throw new Error(`invalid IPv4 CIDR ${cidr}`);
+  const ip = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const bits = Number(m[5]);
+  const size = 2 ** (32 - bits);
+  return { base: (ip & ~(size - 1)) >>> 0, size };
+}
+
+/** Formats a 32-bit number as dotted IPv4. */
+export function formatIPv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+function ipToNumber(ip: string): number | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  if (!m) return undefined;
+  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+}
+
+/** The first usable service IP of a CIDR (the `kubernetes` Service's). */
+export function firstServiceIP(cidr: string): string {
+  return formatIPv4(parseCIDR(cidr).base + 1);
+}
+
+/** Creates the context strategies see. */
+export function createStrategyContext(registry: ResourceRegistry, store: ObjectStore, backend: Backend, cfg: AllocatorConfig, now: () => Date): StrategyContext {
+  const { base, size } = parseCIDR(cfg.serviceCIDR);
+  const ipKey = (ip: string) => `/registry/_allocations/serviceips/${ip}`;
+  const portKey = (p: number) => `/registry/_allocations/nodeports/${p}`;
+  const claim = async (key: string): Promise<boolean> => {
+    try {
+      await backend.create(key, '{}');
+      return true;
+    } catch (e) {
+      if (e instanceof KeyExistsError) return false;
+      throw e;
+    }
+  };
+  const release = async (key: string): Promise<void> => {
+    await backend.delete(key).catch(() => undefined);
+  };
+  return {
+    now,
+    async get(group, resource, namespace, name) {
+      const def = registry.byResource(group, resource);
+      if (!def) return undefined;
+      return store.tryGet(def, namespace ?? '', name);
+    },
+    async list(group, resource, namespace): Promise<KubeObject[]> {
+      const def = registry.byResource(group, resource);
+      if (!def) return [];
+      return (await store.list(def, { namespace })).items;
+    },
+    async allocateClusterIP(want) {
+      if (want) {
+        const n = ipToNumber(want);
+        if (n === undefined || n <= base || n >= base + size - 1)
+          throw invalid('Service', '', '', [fieldErrors.invalid('spec.clusterIPs', [want], `failed to allocate IP ${want}: the provided IP (${want}) is not in the valid range. The range of valid IPs is ${cfg.serviceCIDR}`)]);
+        if (!(await claim(ipKey(want))))
+          throw invalid('Service', '', '', [fieldErrors.invalid('spec.clusterIPs', [want], `failed to allocate IP ${want}: provided IP is already allocated`)]);
+        return want;
+      }
+      // Random probing, then a linear scan, over the usable range (network+1 .. broadcast-1).
+      const usable = size - 2;
+      for (let i = 0; i < 64; i++) {
+        const ip = formatIPv4(base + 1 + Math.floor(Math.random() * usable));
+        if (await claim(ipKey(ip))) return ip;
+      }
+      for (let i = 1; i <= usable; i++) {
+        const ip = formatIPv4(base + i);
+        if (await claim(ipKey(ip))) return ip;
+      }
+      throw new ApiError(500, 'InternalError', `Internal error occurred: failed to allocate a serviceIP: range is full`);
+    },
+    async releaseClusterIP(ip) {
+      await release(ipKey(ip));
+    },
+    async allocateNodePort(want) {
+      const [lo, hi] = cfg.nodePortRange;
+      if (want !== undefined) {
+        if (want < lo || want > hi)
+          throw invalid('Service', '', '', [fieldErrors.invalid('spec.ports[0].nodePort', want, `provided port is not in the valid range. The range of valid ports is ${lo}-${hi}`)]);
+        if (!(await claim(portKey(want)))) throw invalid('Service', '', '', [fieldErrors.invalid('spec.ports[0].nodePort', want, 'provided port is already allocated')]);
+        return want;
+      }
+      for (let i = 0; i < 64; i++) {
+        const p = lo + Math.floor(Math.random() * (hi - lo + 1));
+        if (await claim(portKey(p))) return p;
+      }
+      for (let p = lo; p <= hi; p++) if (await claim(portKey(p))) return p;
+      throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a nodePort: range is full');
+    },
+    async releaseNodePort(port) {
+      await release(portKey(port));
+    },
+  };
+}

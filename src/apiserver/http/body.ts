@@ -1,0 +1,57 @@
+/**
+ * Reading and decoding request bodies within the size limits upstream enforces.
+ */
+import type { IncomingMessage } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { badRequest, tooLarge } from '../../apimachinery/errors.js';
+
+/** Largest request body accepted (3 MiB, as upstream's limit on write requests). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** Reads the whole body; throws 413 RequestEntityTooLarge past `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    throw tooLarge(`Request entity too large: limit is ${limit}`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.resume();
+      throw tooLarge(`Request entity too large: limit is ${limit}`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Decodes JSON (or YAML when `yaml`) into a value; malformed input is a 400 BadRequest. */
+export function decodeBody(buf: Buffer, yaml: boolean): unknown {
+  const text = buf.toString('utf8');
+  if (text.trim() === '') throw badRequest('the request body is empty');
+  if (!yaml) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      // YAML is a superset of JSON; kubectl never sends YAML as JSON, so report the JSON error.
+      throw badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
+    }
+  }
+  try {
+    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+  } catch (e) {
+    throw badRequest(`error converting YAML to JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Decodes a body that must be a JSON object (an API object). */
+export function decodeObjectBody(buf: Buffer, yaml: boolean): Record<string, unknown> {
+  const v = decodeBody(buf, yaml);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw badRequest(`Object 'Kind' is missing in '${buf.toString('utf8').slice(0, 200)}'`);
+  }
+  return v as Record<string, unknown>;
+}

@@ -1,0 +1,191 @@
+/**
+ * The k8ts API server: HTTPS (or plain HTTP for in-process tests), authentication, health,
+ * version, discovery, OpenAPI, and the generic REST handlers over one storage Backend.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Backend } from '../storage/backend.js';
+import { ResourceRegistry, type ResourceDef } from '../api/resource.js';
+import { builtinResources } from '../api/builtin.js';
+import { ApiError, unauthorized } from '../apimachinery/errors.js';
+import { validateObjectMeta, validateObjectMetaUpdate } from '../apimachinery/validation.js';
+import { parseRequestInfo } from './http/requestinfo.js';
+import { negotiate } from './http/negotiation.js';
+import { writeError, writeObject } from './http/respond.js';
+import { ObjectStore, type Clock } from './registry/store.js';
+import { RestHandler } from './rest/handler.js';
+import { registerPodSubresources } from './rest/pods.js';
+import { createStrategyContext, type AllocatorConfig } from './context.js';
+import { aggregatedDiscovery, apiGroupListDoc, apiGroupOne, apiResourceListDoc, apiVersionsDoc } from './discovery.js';
+import { bootstrapCluster } from './bootstrap.js';
+import { createOpenAPIHandler } from './openapi/routes.js';
+import { VERSION_INFO } from './version.js';
+
+/** Who made a request. */
+export interface UserInfo {
+  name: string;
+  uid?: string;
+  groups: string[];
+}
+
+/** Options of {@link startAPIServer}. */
+export interface APIServerOptions {
+  backend: Backend;
+  /** Listen address (default 127.0.0.1). */
+  bindAddress?: string;
+  /** Listen port (default 6443; 0 picks a free one). */
+  port?: number;
+  /** TLS material; plain HTTP without it (tests, in-process use). */
+  tls?: { cert: string; key: string; ca: string };
+  /** Authenticates a request; undefined result means 401. Without it every request is allowed. */
+  authenticate?: (req: IncomingMessage) => UserInfo | undefined;
+  clock?: Clock;
+  allocators?: Partial<AllocatorConfig>;
+  /** Extra kinds to serve beyond the built-in ones. */
+  extraResources?: ResourceDef[];
+  /** Watch bookmark interval, ms (default 60 s). */
+  bookmarkIntervalMs?: number;
+  /** Address clients should use (for the `kubernetes` Endpoints); default the bound address. */
+  advertiseAddress?: string;
+}
+
+/** A running API server. */
+export interface APIServer {
+  url: string;
+  port: number;
+  registry: ResourceRegistry;
+  store: ObjectStore;
+  rest: RestHandler;
+  /** Resolves when bootstrap objects exist and /readyz answers ok. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+/** Starts the API server and resolves once it listens (bootstrap continues; see `ready`). */
+export async function startAPIServer(opts: APIServerOptions): Promise<APIServer> {
+  const clock = opts.clock ?? { now: () => new Date() };
+  const now = () => clock.now();
+  const registry = new ResourceRegistry();
+  for (const def of builtinResources()) registry.register(def);
+  for (const def of opts.extraResources ?? []) registry.register(def);
+  const allocCfg: AllocatorConfig = { serviceCIDR: opts.allocators?.serviceCIDR ?? '10.43.0.0/16', nodePortRange: opts.allocators?.nodePortRange ?? [30000, 32767] };
+  let store!: ObjectStore;
+  const strategyCtx = () => createStrategyContext(registry, store, opts.backend, allocCfg, now);
+  store = new ObjectStore(opts.backend, { validateObjectMeta, validateObjectMetaUpdate }, clock, strategyCtx);
+  const rest = new RestHandler({ registry, store, now, bookmarkIntervalMs: opts.bookmarkIntervalMs });
+  registerPodSubresources(rest, store, now);
+  const openapi = createOpenAPIHandler(registry);
+  let isReady = false;
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    void serve(req, res).catch((e) => writeError(res, e, 'json'));
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
+    if (path === '/healthz' || path === '/livez' || path === '/readyz' || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
+      const ok = !path.startsWith('/readyz') || isReady;
+      const verbose = url.searchParams.has('verbose');
+      const body = verbose ? `[+]ping ok\n[${ok ? '+' : '-'}]etcd ok\n[${ok ? '+' : '-'}]poststarthook/bootstrap ${ok ? 'ok' : 'failed: not finished'}\n${path.slice(1).split('/')[0]} check ${ok ? 'passed' : 'failed'}\n` : ok ? 'ok' : 'not ready';
+      res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Content-Type-Options': 'nosniff' });
+      res.end(body);
+      return;
+    }
+    if (opts.authenticate && !UNAUTHENTICATED_PATHS.has(path)) {
+      const user = opts.authenticate(req);
+      if (!user) throw unauthorized();
+    }
+    if (path === '/version' || path === '/version/') return writeObject(res, 200, VERSION_INFO);
+    if (path.startsWith('/openapi/')) {
+      if (openapi(req, res)) return;
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+    if (info.isResourceRequest) return rest.handle(req, res, info, url.searchParams);
+    return serveDiscovery(req, res, path);
+  };
+
+  const serveDiscovery = (req: IncomingMessage, res: ServerResponse, path: string): void => {
+    const p = path.replace(/\/+$/, '') || '/';
+    const rep = negotiate(req.headers.accept, { discovery: true });
+    const send = (doc: unknown) => writeObject(res, 200, doc, rep.format);
+    const aggregated = (core: boolean) => {
+      const v = rep.discoveryVersion ?? 'v2';
+      const doc = aggregatedDiscovery(registry, core, `apidiscovery.k8s.io/${v}`);
+      const ct = `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`;
+      writeObject(res, 200, doc, 'json', ct);
+    };
+    if (p === '/api') return rep.as === 'APIGroupDiscoveryList' ? aggregated(true) : send(apiVersionsDoc(`${bindAddress}:${port}`));
+    if (p === '/apis') return rep.as === 'APIGroupDiscoveryList' ? aggregated(false) : send(apiGroupListDoc(registry));
+    const parts = p.split('/').filter(Boolean);
+    if (parts[0] === 'api' && parts.length === 2) {
+      const doc = apiResourceListDoc(registry, '', parts[1]!);
+      if (doc) return send(doc);
+    }
+    if (parts[0] === 'apis' && parts.length === 2) {
+      const doc = apiGroupOne(registry, parts[1]!);
+      if (doc) return send(doc);
+    }
+    if (parts[0] === 'apis' && parts.length === 3) {
+      const doc = apiResourceListDoc(registry, parts[1]!, parts[2]!);
+      if (doc) return send(doc);
+    }
+    if (p === '/') {
+      return send({ paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] });
+    }
+    writeError(res, new ApiError(404, 'NotFound', 'the server could not find the requested resource'), rep.format);
+  };
+
+  const server = opts.tls
+    ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, handler)
+    : http.createServer(handler);
+  server.requestTimeout = 0; // watches are long-lived
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+  const bindAddress = opts.bindAddress ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 6443, bindAddress, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = bindAddress.includes(':') ? `[${bindAddress}]` : bindAddress === '0.0.0.0' ? '127.0.0.1' : bindAddress;
+  const url = `${opts.tls ? 'https' : 'http'}://${host}:${port}`;
+  const ready = bootstrapCluster({ registry, store, advertiseAddress: opts.advertiseAddress ?? defaultAdvertiseAddress(bindAddress), port, serviceCIDR: allocCfg.serviceCIDR }).then(() => {
+    isReady = true;
+  });
+  ready.catch((e) => console.error('k8ts apiserver: bootstrap failed:', e));
+  return {
+    url,
+    port,
+    registry,
+    store,
+    rest,
+    ready,
+    async close() {
+      rest.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+/**
+ * The address the `kubernetes` Endpoints advertise: the bind address unless it is loopback
+ * or unspecified (pods cannot reach those), else the machine's first non-internal IPv4.
+ */
+export function defaultAdvertiseAddress(bindAddress: string): string | undefined {
+  if (!/^(127\.|0\.0\.0\.0$|::1?$|localhost$)/.test(bindAddress)) return bindAddress;
+  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
+}

@@ -1,0 +1,84 @@
+/**
+ * `k8ts server`: the control plane in one process. Opens the datastore, loads (or creates)
+ * the PKI and join token, starts the API server over HTTPS, and writes the admin kubeconfig.
+ * Later issues add the scheduler, the controller-manager and the local node agent here.
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { openBackend } from '../storage/index.js';
+import { ensurePKI } from '../apiserver/auth/pki.js';
+import { createAuthenticator, ensureToken } from '../apiserver/auth/authn.js';
+import { writeKubeconfig } from '../apiserver/auth/kubeconfig.js';
+import { startAPIServer, type APIServer } from '../apiserver/server.js';
+import type { Backend } from '../storage/backend.js';
+
+/** Options of {@link runServer} (the command's flags). */
+export interface ServerOptions {
+  dataDir: string;
+  datastore: string;
+  bindAddress: string;
+  port: number;
+  writeKubeconfig?: string;
+  disableAgent: boolean;
+  tokenFile?: string;
+  serviceCIDR?: string;
+  /** Extra SANs for the serving certificate. */
+  tlsSan?: string[];
+  /** Log lines go here (default console.log). */
+  log?: (line: string) => void;
+}
+
+/** A running control plane. */
+export interface RunningServer {
+  api: APIServer;
+  backend: Backend;
+  kubeconfigPath: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the control plane; resolves when /readyz is ok. */
+export async function runServer(o: ServerOptions): Promise<RunningServer> {
+  const t0 = performance.now();
+  const log = o.log ?? ((l: string) => console.log(l));
+  const sans = o.tlsSan ?? [];
+  const ips = sans.filter((s) => /^[\d.]+$|:/.test(s));
+  const hosts = sans.filter((s) => !ips.includes(s));
+  if (o.bindAddress !== '0.0.0.0' && o.bindAddress !== '::') ips.push(o.bindAddress);
+  const [pki, backend] = await Promise.all([
+    ensurePKI(join(o.dataDir, 'tls'), { hosts: [hostname(), ...hosts], ips }),
+    openBackend(o.datastore, o.dataDir),
+  ]);
+  const token = await ensureToken(o.dataDir, pki.caCertPem);
+  const authenticate = createAuthenticator({
+    caPem: pki.caCertPem,
+    tokenFile: o.tokenFile,
+    tokens: { [token]: { name: 'node-bootstrap', groups: ['system:bootstrappers', 'system:nodes'] } },
+  });
+  const api = await startAPIServer({
+    backend,
+    bindAddress: o.bindAddress,
+    port: o.port,
+    tls: { cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.caCertPem },
+    authenticate,
+    allocators: o.serviceCIDR ? { serviceCIDR: o.serviceCIDR } : undefined,
+  });
+  const kubeconfigPath = join(o.dataDir, 'kubeconfig.yaml');
+  const kc = { server: api.url, caPem: pki.caCertPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem };
+  await Promise.all([writeKubeconfig(kubeconfigPath, kc), o.writeKubeconfig ? writeKubeconfig(o.writeKubeconfig, kc) : undefined]);
+  await api.ready;
+  log(`k8ts server ready at ${api.url} in ${Math.round(performance.now() - t0)} ms (datastore ${o.datastore === 'sqlite' ? 'sqlite' : o.datastore})`);
+  log(`kubeconfig: ${o.writeKubeconfig ?? kubeconfigPath}`);
+  log(`node join token: ${token}`);
+  if (!o.disableAgent) log('node agent: not yet available in this version (run with --disable-agent to silence this line)');
+  return {
+    api,
+    backend,
+    kubeconfigPath,
+    token,
+    async stop() {
+      await api.close();
+      await backend.close();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Storage entry point: the Backend contract, and `openBackend` choosing the datastore
+ * from a `--datastore` style string.
+ */
+import { join } from 'node:path';
+import type { Backend, RetentionOptions } from './backend.js';
+import { openEtcdBackend } from './etcd/index.js';
+import type { Clock } from './retention.js';
+import { openSqliteBackend } from './sqlite/index.js';
+
+export * from './backend.js';
+export { openSqliteBackend, SqliteBackend, WatcherOverflowError, type SqliteBackendOptions } from './sqlite/index.js';
+export { openEtcdBackend, EtcdBackend, type EtcdBackendOptions } from './etcd/index.js';
+export { AutoCompactor, DEFAULT_RETENTION, resolveRetention, systemClock, type Clock, type RetentionPolicy } from './retention.js';
+
+/** Options of {@link openBackend}. */
+export interface OpenBackendOptions {
+  /** Automatic compaction policy (default 5 min AND 1000 revisions, every 30 s); false: off. */
+  retention?: RetentionOptions | false;
+  /** Clock of the compactor. */
+  clock?: Clock;
+  /** Key prefix inside etcd (ignored for SQLite). */
+  etcdPrefix?: string;
+}
+
+/**
+ * Opens the datastore named by `datastore`: `sqlite` (file `<dataDir>/db/state.db`, folders
+ * created) or `etcd://host:port[,host:port...]`. Throws on anything else.
+ */
+export async function openBackend(datastore: string, dataDir: string, opts: OpenBackendOptions = {}): Promise<Backend> {
+  if (datastore === 'sqlite' || datastore === '') {
+    return openSqliteBackend({ path: join(dataDir, 'db', 'state.db'), retention: opts.retention, clock: opts.clock });
+  }
+  if (datastore.startsWith('etcd://')) {
+    const endpoints = datastore
+      .slice('etcd://'.length)
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== '');
+    if (endpoints.length === 0) throw new Error(`datastore ${datastore}: no etcd endpoint`);
+    return openEtcdBackend({ endpoints, prefix: opts.etcdPrefix, retention: opts.retention, clock: opts.clock });
+  }
+  throw new Error(`unknown datastore ${JSON.stringify(datastore)}: use "sqlite" or "etcd://host:port[,host:port]"`);
+}
