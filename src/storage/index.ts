@@ -4,13 +4,11 @@
  */
 import { join } from 'node:path';
 import type { Backend, RetentionOptions } from './backend.js';
-import { openEtcdBackend } from './etcd/index.js';
 import type { Clock } from './retention.js';
-import { openSqliteBackend } from './sqlite/index.js';
 
 export * from './backend.js';
-export { openSqliteBackend, SqliteBackend, WatcherOverflowError, type SqliteBackendOptions } from './sqlite/index.js';
-export { openEtcdBackend, EtcdBackend, type EtcdBackendOptions } from './etcd/index.js';
+export type { SqliteBackend, SqliteBackendOptions } from './sqlite/index.js';
+export type { EtcdBackend, EtcdBackendOptions } from './etcd/index.js';
 export { AutoCompactor, DEFAULT_RETENTION, resolveRetention, systemClock, type Clock, type RetentionPolicy } from './retention.js';
 
 /** Options of {@link openBackend}. */
@@ -25,10 +23,12 @@ export interface OpenBackendOptions {
 
 /**
  * Opens the datastore named by `datastore`: `sqlite` (file `<dataDir>/db/state.db`, folders
- * created) or `etcd://host:port[,host:port...]`. Throws on anything else.
+ * created) or `etcd://host:port[,host:port...]`. Throws on anything else. Each backend's
+ * module is loaded only when chosen: the etcd client (gRPC) alone costs ~300 ms to import.
  */
 export async function openBackend(datastore: string, dataDir: string, opts: OpenBackendOptions = {}): Promise<Backend> {
   if (datastore === 'sqlite' || datastore === '') {
+    const { openSqliteBackend } = await import('./sqlite/index.js');
     return openSqliteBackend({ path: join(dataDir, 'db', 'state.db'), retention: opts.retention, clock: opts.clock });
   }
   if (datastore.startsWith('etcd://')) {
@@ -38,6 +38,7 @@ export async function openBackend(datastore: string, dataDir: string, opts: Open
       .map((e) => e.trim())
       .filter((e) => e !== '');
     if (endpoints.length === 0) throw new Error(`datastore ${datastore}: no etcd endpoint`);
+    const { openEtcdBackend } = await import('./etcd/index.js');
     return openEtcdBackend({ endpoints, prefix: opts.etcdPrefix, retention: opts.retention, clock: opts.clock });
   }
   throw new Error(`unknown datastore ${JSON.stringify(datastore)}: use "sqlite" or "etcd://host:port[,host:port]"`);

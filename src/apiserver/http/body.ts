@@ -4,6 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { badRequest, tooLarge } from '../../apimachinery/errors.js';
+import { decodeProtobufObject } from '../../api/proto/decode.js';
+import type { BodyType } from './negotiation.js';
 
 /** Largest request body accepted (3 MiB, as upstream's limit on write requests). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -54,4 +56,13 @@ export function decodeObjectBody(buf: Buffer, yaml: boolean): Record<string, unk
     throw badRequest(`Object 'Kind' is missing in '${buf.toString('utf8').slice(0, 200)}'`);
   }
   return v as Record<string, unknown>;
+}
+
+/**
+ * Decodes an object body of type json, yaml or protobuf (application/vnd.kubernetes.protobuf,
+ * converted to the object's JSON form); malformed input is a 400 BadRequest.
+ */
+export function decodeRequestObject(buf: Buffer, bt: BodyType): Record<string, unknown> {
+  if (bt === 'protobuf') return decodeProtobufObject(buf);
+  return decodeObjectBody(buf, bt === 'yaml');
 }

@@ -65,7 +65,7 @@ export function negotiate(accept: string | undefined, opts: { discovery?: boolea
 }
 
 /** Body kinds the API server accepts. */
-export type BodyType = 'json' | 'yaml' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
+export type BodyType = 'json' | 'yaml' | 'protobuf' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch';
 
 /** Maps a Content-Type to a body type, or undefined if unsupported. */
 export function bodyTypeOf(contentType: string | undefined): BodyType | undefined {
@@ -79,6 +79,8 @@ export function bodyTypeOf(contentType: string | undefined): BodyType | undefine
     case 'application/x-yaml':
     case 'text/yaml':
       return 'yaml';
+    case 'application/vnd.kubernetes.protobuf':
+      return 'protobuf';
     case 'application/json-patch+json':
       return 'json-patch';
     case 'application/merge-patch+json':

@@ -9,7 +9,7 @@ import { apiVersionOf } from '../../api/resource.js';
 import { ApiError, badRequest, methodNotAllowed, notFound, unsupportedMediaType } from '../../apimachinery/errors.js';
 import type { RequestInfo } from '../http/requestinfo.js';
 import { bodyTypeOf, negotiate, type Representation } from '../http/negotiation.js';
-import { decodeBody, decodeObjectBody, readBody } from '../http/body.js';
+import { decodeBody, decodeObjectBody, decodeRequestObject, readBody } from '../http/body.js';
 import { writeObject } from '../http/respond.js';
 import { resourcePrefix, objectKey } from '../registry/keys.js';
 import { ObjectStore, qr, type DeleteOptions } from '../registry/store.js';
@@ -212,8 +212,8 @@ export class RestHandler {
   private async create(req: IncomingMessage, res: ServerResponse, info: RequestInfo, def: ResourceDef, rep: Representation, query: URLSearchParams): Promise<void> {
     const body = await readBody(req);
     const bt = bodyTypeOf(req.headers['content-type']);
-    if (bt !== 'json' && bt !== 'yaml') throw unsupportedMediaType(String(req.headers['content-type']));
-    const obj = decodeObjectBody(body, bt === 'yaml') as KubeObject;
+    if (bt !== 'json' && bt !== 'yaml' && bt !== 'protobuf') throw unsupportedMediaType(String(req.headers['content-type']));
+    const obj = decodeRequestObject(body, bt) as KubeObject;
     checkTypeMeta(def, obj);
     const fv = fieldValidation(query);
     const warnings = checkFieldValidation(def, obj, fv);
@@ -229,8 +229,8 @@ export class RestHandler {
   private async update(req: IncomingMessage, res: ServerResponse, info: RequestInfo, def: ResourceDef, rep: Representation, query: URLSearchParams, subresource: string): Promise<void> {
     const body = await readBody(req);
     const bt = bodyTypeOf(req.headers['content-type']);
-    if (bt !== 'json' && bt !== 'yaml') throw unsupportedMediaType(String(req.headers['content-type']));
-    const obj = decodeObjectBody(body, bt === 'yaml') as KubeObject;
+    if (bt !== 'json' && bt !== 'yaml' && bt !== 'protobuf') throw unsupportedMediaType(String(req.headers['content-type']));
+    const obj = decodeRequestObject(body, bt) as KubeObject;
     checkTypeMeta(def, obj);
     if (!obj.metadata || typeof obj.metadata !== 'object') obj.metadata = {};
     if (obj.metadata.name && obj.metadata.name !== info.name)
@@ -250,7 +250,7 @@ export class RestHandler {
   private async patch(req: IncomingMessage, res: ServerResponse, info: RequestInfo, def: ResourceDef, rep: Representation, query: URLSearchParams, subresource: string): Promise<void> {
     const body = await readBody(req);
     const bt = bodyTypeOf(req.headers['content-type']);
-    if (!bt || bt === 'json' || bt === 'yaml') throw unsupportedMediaType(String(req.headers['content-type']));
+    if (!bt || bt === 'json' || bt === 'yaml' || bt === 'protobuf') throw unsupportedMediaType(String(req.headers['content-type']));
     if (bt === 'strategic-merge-patch' && def.custom) throw unsupportedMediaType('application/strategic-merge-patch+json (not supported for custom resources)');
     const fv = fieldValidation(query);
     const patchDoc = decodeBody(body, bt === 'apply-patch');

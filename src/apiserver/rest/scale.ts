@@ -4,7 +4,7 @@
 import type { KubeObject, ResourceDef } from '../../api/resource.js';
 import { badRequest, conflict, fieldErrors, invalid, unsupportedMediaType } from '../../apimachinery/errors.js';
 import { bodyTypeOf } from '../http/negotiation.js';
-import { decodeBody } from '../http/body.js';
+import { decodeBody, decodeRequestObject } from '../http/body.js';
 import { qr, type ObjectStore } from '../registry/store.js';
 import { applyPatch, formatSelector } from './adapters.js';
 
@@ -79,13 +79,13 @@ export async function updateScale(
       const scale = scaleOf(def, current);
       let next: Record<string, unknown>;
       if (verb === 'update') {
-        if (bt !== 'json' && bt !== 'yaml') throw unsupportedMediaType(String(contentType));
-        next = decodeBody(body, bt === 'yaml') as Record<string, unknown>;
+        if (bt !== 'json' && bt !== 'yaml' && bt !== 'protobuf') throw unsupportedMediaType(String(contentType));
+        next = decodeRequestObject(body, bt);
         if (!next || typeof next !== 'object') throw badRequest('Scale body must be an object');
         const rv = (next['metadata'] as { resourceVersion?: string } | undefined)?.resourceVersion;
         if (rv && rv !== current.metadata.resourceVersion) throw conflict(qr(def), name);
       } else {
-        if (!bt || bt === 'json' || bt === 'yaml' || bt === 'apply-patch') throw unsupportedMediaType(String(contentType));
+        if (!bt || bt === 'json' || bt === 'yaml' || bt === 'protobuf' || bt === 'apply-patch') throw unsupportedMediaType(String(contentType));
         next = applyPatch(bt, scaleDef, scale as KubeObject, decodeBody(body, false));
       }
       const replicas = (next['spec'] as { replicas?: unknown } | undefined)?.replicas;

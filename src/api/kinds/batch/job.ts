@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { KubeObject, ResourceDef } from '../../resource.js';
 import { fieldErrors, type FieldError } from '../../../apimachinery/errors.js';
 import { deepEqual, isDNS1123Label, validateEnum, validateImmutable, validateLabelSelector, validateNonnegative } from '../../../apimachinery/validation.js';
-import { ensureObj, isObj, keyCount, num, obj, setDefault, str } from '../core/fields.js';
+import { ensureObj, isObj, keyCount, num, obj, objs, setDefault, str } from '../core/fields.js';
 import { ageCell, ageColumn, column, humanDuration, nameColumn } from '../core/printers.js';
 import { defaultPodTemplateSpec, validatePodTemplateSpec } from '../core/index.js';
 import { containerCells, formatLabelSelector, hasTrueCondition, int, selectorMatches, validateStatusCounters } from '../common.js';
@@ -19,8 +19,9 @@ import { containersColumns, selectorColumn, SELECTOR_MISMATCH } from '../apps/wo
 export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
 /** Label holding the Job's name. */
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
-/** Legacy unprefixed forms, still added to pod templates. */
+/** Legacy unprefixed uid label, still added to pod templates. */
 export const LEGACY_CONTROLLER_UID_LABEL = 'controller-uid';
+/** Legacy unprefixed job-name label, still added to pod templates. */
 export const LEGACY_JOB_NAME_LABEL = 'job-name';
 
 /** Upper bound of parallelism for Indexed jobs. */
@@ -39,12 +40,8 @@ export function defaultJob(o: KubeObject): void {
   setDefault(spec, 'suspend', false);
   setDefault(spec, 'manualSelector', false);
   setDefault(spec, 'podReplacementPolicy', isObj(spec.podFailurePolicy) ? 'Failed' : 'TerminatingOrFailed');
-  if (isObj(spec.podFailurePolicy)) {
-    for (const rule of Array.isArray(spec.podFailurePolicy.rules) ? spec.podFailurePolicy.rules : []) {
-      for (const pattern of Array.isArray(obj(rule).onPodConditions) ? obj(rule).onPodConditions as unknown[] : []) {
-        if (isObj(pattern)) setDefault(pattern, 'status', 'True');
-      }
-    }
+  for (const rule of objs(obj(spec.podFailurePolicy).rules)) {
+    for (const pattern of objs(rule.onPodConditions)) setDefault(pattern, 'status', 'True');
   }
   defaultPodTemplateSpec(ensureObj(spec, 'template'));
 }
