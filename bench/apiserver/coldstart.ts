@@ -31,43 +31,92 @@ function readyz(port: number, agent: Agent): Promise<boolean> {
   });
 }
 
-async function stopChild(c: ChildProcess): Promise<void> {
+async function stopChild(c: ChildProcess, graceMs: number): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return;
   const exited = new Promise<void>((r) => c.once('exit', () => r()));
   process.kill(c.pid!, 'SIGTERM');
-  const t = setTimeout(() => { try { process.kill(c.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+  const t = setTimeout(() => { try { process.kill(c.pid!, 'SIGKILL'); } catch { /* gone */ } }, graceMs);
   await exited;
   clearTimeout(t);
 }
 
+/** A server spawned by {@link spawnServer}. */
+export interface SpawnedServer {
+  pid: number;
+  port: number;
+  /** ms from spawn to the first /readyz 200. */
+  readyMs: number;
+  /** The "ready ... in N ms" the server logs (runServer's own clock: after module loading). */
+  loggedMs: number | undefined;
+  /** SIGTERM (SIGKILL after `graceMs`, default 5 s) and wait for the exit. */
+  stop(graceMs?: number): Promise<void>;
+}
+
 /**
- * Spawns a server on `dataDir`, returns ms from spawn to the first /readyz 200, runs
- * `beforeStop` (if any) while it is up, and stops it.
+ * Spawns `node [nodeArgs] dist/src/cli/main.js server` on `dataDir` and a free port and
+ * resolves once /readyz answers 200 (polled every 5 ms); the child is stopped on failure.
  */
-export async function timeToReady(dataDir: string, extraArgs: string[] = [], beforeStop?: () => Promise<void>): Promise<number> {
+export async function spawnServer(dataDir: string, opts: { nodeArgs?: string[]; serverArgs?: string[] } = {}): Promise<SpawnedServer> {
   const port = await freePort();
   const agent = new Agent({ keepAlive: false });
   const t0 = nowMs();
-  const child = spawn(process.execPath, [K8TS_MAIN, 'server', '--data-dir', dataDir, '--port', String(port), '--disable-agent', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = [...(opts.nodeArgs ?? []), K8TS_MAIN, 'server', '--data-dir', dataDir, '--port', String(port), '--disable-agent', ...(opts.serverArgs ?? [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  child.once('exit', () => children.delete(child));
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out = (out + d.toString()).slice(-4000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const stop = (graceMs = 5000): Promise<void> => stopChild(child, graceMs);
   try {
     for (;;) {
-      if (await readyz(port, agent)) {
-        const ms = nowMs() - t0;
-        await beforeStop?.();
-        return ms;
-      }
-      if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${err}`);
-      if (nowMs() - t0 > 30_000) throw new Error(`server not ready in 30 s: ${err}`);
+      if (await readyz(port, agent)) break;
+      if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${out}`);
+      if (nowMs() - t0 > 30_000) throw new Error(`server not ready in 30 s: ${out}`);
       await new Promise((r) => setTimeout(r, 5));
     }
+  } catch (e) {
+    await stop();
+    throw e;
   } finally {
     agent.destroy();
-    await stopChild(child);
-    children.delete(child);
   }
+  const readyMs = nowMs() - t0;
+  await new Promise((r) => setTimeout(r, 20)); // let the log line arrive
+  const m = / ready at \S+ in (\d+) ms/.exec(out);
+  return { pid: child.pid!, port, readyMs, loggedMs: m ? Number(m[1]) : undefined, stop };
+}
+
+/**
+ * Spawns a server on `dataDir`, returns its time to ready, runs `beforeStop` (if any)
+ * while it is up, and stops it.
+ */
+export async function timeToReady(dataDir: string, extraArgs: string[] = [], beforeStop?: () => Promise<void>): Promise<{ readyMs: number; loggedMs: number | undefined }> {
+  const s = await spawnServer(dataDir, { serverArgs: extraArgs });
+  try {
+    await beforeStop?.();
+  } finally {
+    await s.stop();
+  }
+  return { readyMs: s.readyMs, loggedMs: s.loggedMs };
+}
+
+/** ms from spawning `node <args>` to its exit (it must exit 0). */
+function timeToExit(args: string[]): Promise<number> {
+  const t0 = nowMs();
+  const child = spawn(process.execPath, args, { stdio: 'ignore' });
+  children.add(child);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      children.delete(child);
+      if (code === 0) resolve(nowMs() - t0);
+      else reject(new Error(`node ${args.join(' ')} exited ${code}`));
+    });
+  });
 }
 
 /** Deletes the `kubernetes` Service through the data dir's admin kubeconfig. */
@@ -87,6 +136,12 @@ export interface ColdStart {
   restart: number;
   firsts: number[];
   restarts: number[];
+  /** Medians of what the server logged as its own start time (excludes Node boot and imports). */
+  firstLogged: number;
+  restartLogged: number;
+  /** Medians of spawn-to-exit of `node -e 0` (Node boot) and `main.js --version` (boot + imports). */
+  nodeBoot: number;
+  importAll: number;
   /** Set when a plain restart failed: its error; restarts were then measured with the workaround. */
   restartError?: string;
 }
@@ -99,23 +154,36 @@ export interface ColdStart {
 export async function coldStart(reps: number, extraArgs: string[] = []): Promise<ColdStart> {
   const firsts: number[] = [];
   const restarts: number[] = [];
+  const firstLogged: number[] = [];
+  const restartLogged: number[] = [];
   let restartError: string | undefined;
   for (let r = 0; r < reps; r++) {
     const dir = mkdtempSync(join(tmpdir(), 'k8ts-bench-cold-'));
     try {
       const workaround = restartError !== undefined;
-      firsts.push(await timeToReady(dir, extraArgs, workaround ? () => deleteKubernetesService(dir) : undefined));
+      const a = await timeToReady(dir, extraArgs, workaround ? () => deleteKubernetesService(dir) : undefined);
+      firsts.push(a.readyMs);
+      firstLogged.push(a.loggedMs ?? NaN);
       try {
-        restarts.push(await timeToReady(dir, extraArgs));
+        const b = await timeToReady(dir, extraArgs);
+        restarts.push(b.readyMs);
+        restartLogged.push(b.loggedMs ?? NaN);
       } catch (e) {
         if (workaround) throw e;
         restartError = (e as Error).message.split('\n').find((l) => l.startsWith('k8ts:')) ?? (e as Error).message.slice(0, 300);
         r--; // redo this rep with the workaround
         firsts.pop();
+        firstLogged.pop();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  return { first: median(firsts), restart: median(restarts), firsts, restarts, restartError };
+  const boot: number[] = [];
+  const imports: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    boot.push(await timeToExit(['-e', '0']));
+    imports.push(await timeToExit([K8TS_MAIN, '--version']));
+  }
+  return { nodeBoot: median(boot), importAll: median(imports), first: median(firsts), restart: median(restarts), firsts, restarts, firstLogged: median(firstLogged), restartLogged: median(restartLogged), restartError };
 }

@@ -2,6 +2,7 @@
  * Every built-in kind the API server serves (core plus the named groups), the priority
  * classes it creates at startup, and the namespaces that always exist.
  */
+import { metricsResources } from './kinds/metrics.js';
 import type { KubeObject, ResourceDef } from './resource.js';
 import { coreResources } from './kinds/core/index.js';
 import { appsResources } from './kinds/apps/index.js';
@@ -37,6 +38,7 @@ export function builtinResources(): ResourceDef[] {
     ...storageResources(),
     ...certificatesResources(),
     ...apiextensionsResources(),
+    ...metricsResources(),
   ];
 }
 

@@ -44,13 +44,16 @@ test('wire codec agrees with protobufjs both ways', () => {
 });
 
 test('packed repeated scalars are accepted; unknown fields are skipped', () => {
-  const types = loadTypes({ nested: { t: { fields: { xs: { type: 'int64', id: 1, rule: 'repeated' }, s: { type: 'string', id: 2 } } } } });
+  const types = loadTypes({
+    nested: { t: { fields: { xs: { type: 'int64', id: 1, rule: 'repeated', options: { packed: false } }, s: { type: 'string', id: 2 } } }, u: { fields: { xs: { type: 'int64', id: 1, rule: 'repeated' } } } },
+  });
   const t = types.get('t')!;
   // field 1 packed [1, 300], unknown field 7 (varint), unknown field 8 (fixed64), field 2 "hi"
   const buf = Buffer.from([0x0a, 0x03, 0x01, 0xac, 0x02, 0x38, 0x05, 0x41, 1, 2, 3, 4, 5, 6, 7, 8, 0x12, 0x02, 0x68, 0x69]);
   assert.deepEqual(decodeMessage(t, buf), { xs: [1, 300], s: 'hi' });
-  // proto2 default: unpacked on the way out
+  // packed: false (what the generator writes for proto2 fields) -> unpacked; JSON default -> packed
   assert.deepEqual(encodeMessage(t, { xs: [1, 300] }), Buffer.from([0x08, 0x01, 0x08, 0xac, 0x02]));
+  assert.deepEqual(encodeMessage(types.get('u')!, { xs: [1, 300] }), Buffer.from([0x0a, 0x03, 0x01, 0xac, 0x02]));
 });
 
 test('malformed input throws', () => {

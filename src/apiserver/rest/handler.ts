@@ -87,7 +87,8 @@ export class RestHandler {
     if (!info.name) throw notFoundPath(info);
     const custom = this.subresourceHandlers.get(`${def.group}/${def.plural}/${sub}`);
     if (custom) return custom(req, res, info, def, rep);
-    if (sub === 'status' && def.subresources?.status) {
+    // CSR approval writes status (conditions) like the status subresource.
+    if ((sub === 'status' && def.subresources?.status) || (sub === 'approval' && def.subresources?.other?.includes('approval'))) {
       if (info.verb === 'get') return this.get(res, info, def, rep, query);
       if (info.verb === 'update') return this.update(req, res, info, def, rep, query, 'status');
       if (info.verb === 'patch') return this.patch(req, res, info, def, rep, query, 'status');

@@ -3,6 +3,7 @@
  * for with `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`.
  */
 import type { KubeObject, ResourceDef, TableColumn } from '../../api/resource.js';
+import { ageCell } from '../../api/kinds/core/printers.js';
 
 const NAME_COLUMN: TableColumn = {
   name: 'Name',
@@ -76,26 +77,5 @@ export function toTable(
 }
 
 function age(obj: KubeObject, now: Date): string {
-  const ts = obj.metadata.creationTimestamp;
-  if (!ts) return '<unknown>';
-  return shortDuration(now.getTime() - Date.parse(String(ts)));
-}
-
-/** Upstream's short human duration (e.g. 5s, 3m2s, 4h, 2d3h, 45d, 3y), used for AGE. */
-export function shortDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 0) return '<invalid>';
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return s % 60 === 0 ? `${m}m` : `${m}m${s % 60}s`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 8) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
-  if (h < 48) return `${h}h`;
-  const d = Math.floor(h / 24);
-  if (h < 24 * 8) return h % 24 === 0 ? `${d}d` : `${d}d${h % 24}h`;
-  if (d < 365 * 2) return `${d}d`;
-  const y = Math.floor(d / 365);
-  if (d < 365 * 8) return d % 365 === 0 ? `${y}y` : `${y}y${d % 365}d`;
-  return `${y}y`;
+  return ageCell(obj, now);
 }
