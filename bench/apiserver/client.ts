@@ -3,6 +3,7 @@
  * certificate of a kubeconfig, a minimal request function, a fixed-duration load driver
  * and the statistics the report uses (percentiles, medians).
  */
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { readKubeconfig } from '../../src/apiserver/auth/kubeconfig.js';
 
@@ -67,6 +68,43 @@ export interface CellResult {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU ms per op of the watched server processes (see {@link withCpu}), when measured. */
+  serverCpuPerOp?: number;
+  /** CPU ms per op of this (client) process, when measured. */
+  clientCpuPerOp?: number;
+}
+
+/** CPU seconds (user + system) a live process has used, from /proc/<pid>/stat. */
+export function cpuSecondsOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, USER_HZ = 100
+}
+
+/** Runs a cell and adds the CPU per op of `pids` (summed) and of this process. */
+export async function withCpu(pids: number[], cell: () => Promise<CellResult>): Promise<CellResult> {
+  const s0 = pids.reduce((a, p) => a + cpuSecondsOf(p), 0);
+  const c0 = process.cpuUsage();
+  const r = await cell();
+  const s1 = pids.reduce((a, p) => a + cpuSecondsOf(p), 0);
+  const c = process.cpuUsage(c0);
+  if (r.ops > 0) {
+    if (pids.length) r.serverCpuPerOp = ((s1 - s0) * 1000) / r.ops;
+    r.clientCpuPerOp = (c.user + c.system) / 1000 / r.ops;
+  }
+  return r;
+}
+
+/** Machine-wide CPU accounting from /proc/stat, to tell how much other processes ran. */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: (total - f[3]! - f[4]!) / 100, total: total / 100 };
+}
+
+/** CPU seconds of this process plus its reaped children (servers and etcds once exited). */
+export function ownCpuSeconds(): number {
+  const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
 }
 
 /** The p-th percentile (nearest rank) of an ascending array. */

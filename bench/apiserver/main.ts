@@ -7,10 +7,10 @@
  *   npx tsc -p tsconfig.json && node dist/bench/apiserver/main.js [--quick]
  *   (env: ONLY=sqlite,etcd,raw,cold to run a subset)
  */
-import { cpus, hostname } from 'node:os';
+import { cpus, hostname, loadavg } from 'node:os';
 import { startEtcd, type EtcdProcess } from '../../src/storage/etcd/testing.js';
 import { startServer, type TestServer } from '../../test/util/cluster.js';
-import { targetFromKubeconfig } from './client.js';
+import { machineCpuSeconds, ownCpuSeconds, targetFromKubeconfig } from './client.js';
 import { coldStart, killStartedServers } from './coldstart.js';
 import { rawEtcd, rawSqlite } from './peers.js';
 import { renderTable, type Results } from './report.js';
@@ -51,12 +51,13 @@ async function benchServer(label: string, server: TestServer, extraPid?: number)
   const rssIdleMB = rssMB(server.pid);
   const extraIdle = extraPid ? rssMB(extraPid) : NaN;
   log(`${label}: idle RSS ${rssIdleMB.toFixed(0)} MB; create cells`);
-  const create = await createCells(t, PLAN);
+  const pids = extraPid ? [server.pid, extraPid] : [server.pid];
+  const create = await createCells(t, PLAN, pids);
   log(`${label}: update cells`);
-  const update = await updateCells(t, PLAN);
+  const update = await updateCells(t, PLAN, pids);
   log(`${label}: watch fan-out (${PLAN.watchers} watchers, ${PLAN.watchUpdates} updates at ${PLAN.watchRatePerSec}/s)`);
   const watch = await watchFanout(t, PLAN);
-  log(`${label}: loading ${PLAN.pods} pods`);
+  log(`${label}: watchers connected in ${watch.connectMs.toFixed(0)} ms; loading ${PLAN.pods} pods`);
   const podLoadPerSec = await loadPods(t, PLAN);
   log(`${label}: ${podLoadPerSec.toFixed(0)} pods/s; LIST`);
   const list = await listPods(t, PLAN);
@@ -67,6 +68,9 @@ async function benchServer(label: string, server: TestServer, extraPid?: number)
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const load0 = loadavg()[0]!;
+  const m0 = machineCpuSeconds();
+  const own0 = ownCpuSeconds();
   const r: Results = {};
   if (ONLY.includes('cold')) {
     log(`cold start x${COLD_REPS} (SQLite)`);
@@ -106,11 +110,17 @@ async function main(): Promise<void> {
       etcds.delete(etcd);
     }
   }
+  const m1 = machineCpuSeconds();
+  const others = m1.busy - m0.busy - (ownCpuSeconds() - own0);
+  const cores = cpus().length;
+  const othersPct = (100 * others) / ((m1.total - m0.total) || 1);
   const meta =
     `## k8ts API server bench${QUICK ? ' (--quick)' : ''}\n\n` +
     `${hostname()}, Node ${process.version}, ${cpus().length} cores; ` +
     `${PLAN.cellMs / 1000} s per write cell after ${PLAN.warmupMs / 1000} s warm-up; ${PLAN.pods} pods; ` +
-    `LIST median of ${PLAN.listReps}; cold start median of ${COLD_REPS}; run took ${((Date.now() - started) / 1000).toFixed(0)} s.`;
+    `LIST median of ${PLAN.listReps}; cold start median of ${COLD_REPS}; run took ${((Date.now() - started) / 1000).toFixed(0)} s. ` +
+    `Other processes used ${othersPct.toFixed(0)}% of the machine's ${cores} cores during the run (load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end)` +
+    (othersPct > 10 ? ': figures are disturbed, rerun on a quiet machine.' : '.');
   console.log(renderTable(r, meta).join('\n'));
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Etcd3 } from 'etcd3';
 import { startEtcd } from '../../src/storage/etcd/testing.js';
-import { driveCount, driveFor, median, nowMs, pct, type CellResult } from './client.js';
+import { driveCount, driveFor, median, nowMs, pct, withCpu, type CellResult } from './client.js';
 import type { Plan } from './scenarios.js';
 
 /** What a peer measured: write cells by concurrency and one list time (median ms). */
@@ -29,7 +29,7 @@ export async function rawEtcd(plan: Plan): Promise<PeerFigures> {
     const put = new Map<number, CellResult>();
     await driveFor(16, plan.warmupMs, (w, s) => client.put(`/warm/${w}/${s}`).value(VALUE).exec().then(() => {}));
     for (const conc of plan.concurrencies) {
-      put.set(conc, await driveFor(conc, plan.cellMs, (w, s) => client.put(`/put/c${conc}/${w}/${s}`).value(VALUE).exec().then(() => {})));
+      put.set(conc, await withCpu([etcd.pid], () => driveFor(conc, plan.cellMs, (w, s) => client.put(`/put/c${conc}/${w}/${s}`).value(VALUE).exec().then(() => {}))));
     }
     const keys = plan.pods;
     await driveCount(64, keys, (i) => client.put(`/list/${String(i).padStart(6, '0')}`).value(VALUE).exec().then(() => {}));
@@ -69,7 +69,7 @@ export function rawSqlite(plan: Plan): PeerFigures {
     }
     const wall = (nowMs() - t0) / 1000;
     const sorted = Float64Array.from(lat).sort();
-    const cell: CellResult = { ops: lat.length, opsPerSec: lat.length / wall, p50: pct(sorted, 50), p99: pct(sorted, 99), errors: 0 };
+    const cell: CellResult = { ops: lat.length, opsPerSec: lat.length / wall, p50: pct(sorted, 50), p99: pct(sorted, 99), errors: 0, clientCpuPerOp: (wall * 1000) / lat.length };
     const put = new Map<number, CellResult>(plan.concurrencies.map((c) => [c, cell]));
     db.exec('CREATE TABLE list (name TEXT PRIMARY KEY, value BLOB)');
     const insList = db.prepare('INSERT INTO list (name, value) VALUES (?, ?)');

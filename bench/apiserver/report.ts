@@ -20,7 +20,13 @@ export interface Results {
 const NA = '—';
 const f0 = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : NA);
 const f1 = (x: number): string => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)) : NA);
-const cell = (c: CellResult | undefined): string => (c ? `${f0(c.opsPerSec)}/s · p50 ${f1(c.p50)} · p99 ${f1(c.p99)} ms` : NA);
+const cpu = (c: CellResult): string => {
+  const parts: string[] = [];
+  if (c.serverCpuPerOp !== undefined) parts.push(`srv ${f1(c.serverCpuPerOp)}`);
+  if (c.clientCpuPerOp !== undefined) parts.push(`cli ${f1(c.clientCpuPerOp)}`);
+  return parts.length ? ` · CPU/op ${parts.join(' ')} ms` : '';
+};
+const cell = (c: CellResult | undefined): string => (c ? `${f0(c.opsPerSec)}/s · p50 ${f1(c.p50)} · p99 ${f1(c.p99)} ms${cpu(c)}` : NA);
 const ratio = (a: number | undefined, b: number | undefined): string => (a !== undefined && b !== undefined && b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}×` : NA);
 const pair = (a: string, b: string): string => (a === NA && b === NA ? NA : `${a} / ${b}`);
 const mark = (ok: boolean | undefined): string => (ok === undefined ? '' : ok ? ' ✓' : ' ✗');
@@ -77,7 +83,7 @@ export function renderTable(r: Results, meta: string): string[] {
   const w = (x?: ServerFigures): string =>
     x ? `p50 ${f1(x.watch.p50)} · p99 ${f1(x.watch.p99)} · max ${f1(x.watch.max)} ms` : NA;
   const wSend = (x?: ServerFigures): string => (x ? `p50 ${f1(x.watch.p50FromSend)} · p99 ${f1(x.watch.p99FromSend)} ms` : NA);
-  const wCount = (x?: ServerFigures): string => (x ? `${x.watch.established}/${x.watch.watchers} watching; ${f0(x.watch.deliveries)}/${f0(x.watch.expected)} events; ${f0(x.watch.early)} before the PUT's response` : NA);
+  const wCount = (x?: ServerFigures): string => (x ? `${x.watch.established}/${x.watch.watchers} watching after ${f0(x.watch.connectMs)} ms; ${f0(x.watch.deliveries)}/${f0(x.watch.expected)} events; ${f0(x.watch.early)} before the PUT's response` : NA);
   const watchers = r.sqlite?.watch.watchers ?? r.etcd?.watch.watchers;
   rows.push([`watch delivery, ${watchers} watchers, from PUT response`, 'p99 < 50 ms', w(r.sqlite) + mark(r.sqlite ? r.sqlite.watch.p99 < 50 : undefined), w(r.etcd), '', '', '', '']);
   rows.push(['watch delivery, from PUT request sent', '', wSend(r.sqlite), wSend(r.etcd), '', '', '', '']);
@@ -105,6 +111,7 @@ export function renderTable(r: Results, meta: string): string[] {
     'Ratios: throughput k8ts ÷ peer (1.00× = as fast as the floor); LIST times k8ts ÷ peer (> 1 = slower).',
     'Raw SQLite is one synchronous writer (better-sqlite3, WAL, synchronous=FULL, 1 row per transaction): the same figure for every concurrency.',
     'Raw etcd runs on its own fresh etcd; k8ts on etcd on another. Client, server and etcd share the 2 cores.',
+    'CPU/op: CPU ms per request of the server (srv: k8ts, plus etcd in the k8ts-etcd column; etcd alone in the raw etcd column) and of the bench client (cli; wall time per insert for raw SQLite).',
     'Watch latency: event receipt (in a worker thread) minus the PUT response time, counted as 0 when the event came first.',
   );
   return out;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { agentFor, callOk, driveCount, driveFor, median, nowMs, pct, type CellResult, type Target } from './client.js';
+import { agentFor, callOk, driveCount, driveFor, median, nowMs, pct, withCpu, type CellResult, type Target } from './client.js';
 
 /** Sizes and durations of one run (`--quick` shrinks them). */
 export interface Plan {
@@ -35,6 +35,8 @@ export interface ServerFigures {
 export interface WatchFigures {
   watchers: number;
   established: number;
+  /** ms from starting the watchers until every watch had its response headers. */
+  connectMs: number;
   deliveries: number;
   expected: number;
   p50: number;
@@ -100,21 +102,21 @@ export function rssMB(pid: number): number {
 }
 
 /** Create cells: POST 1 KiB ConfigMaps at each concurrency for `cellMs` (after a warm-up). */
-export async function createCells(t: Target, plan: Plan): Promise<Map<number, CellResult>> {
+export async function createCells(t: Target, plan: Plan, pids: number[] = []): Promise<Map<number, CellResult>> {
   const out = new Map<number, CellResult>();
   const warm = agentFor(t, 16);
   await driveFor(16, plan.warmupMs, (w, s) => callOk(warm, t, 201, 'POST', CM, configMap(`warm-${w}-${s}`)).then(() => {}));
   warm.destroy();
   for (const conc of plan.concurrencies) {
     const agent = agentFor(t, conc);
-    out.set(conc, await driveFor(conc, plan.cellMs, (w, s) => callOk(agent, t, 201, 'POST', CM, configMap(`c${conc}-${w}-${s}`)).then(() => {})));
+    out.set(conc, await withCpu(pids, () => driveFor(conc, plan.cellMs, (w, s) => callOk(agent, t, 201, 'POST', CM, configMap(`c${conc}-${w}-${s}`)).then(() => {}))));
     agent.destroy();
   }
   return out;
 }
 
 /** Update cells: each client PUTs its own ConfigMap with the resourceVersion it last saw. */
-export async function updateCells(t: Target, plan: Plan): Promise<Map<number, CellResult>> {
+export async function updateCells(t: Target, plan: Plan, pids: number[] = []): Promise<Map<number, CellResult>> {
   const out = new Map<number, CellResult>();
   for (const conc of plan.concurrencies) {
     const agent = agentFor(t, conc);
@@ -125,12 +127,14 @@ export async function updateCells(t: Target, plan: Plan): Promise<Map<number, Ce
     }
     out.set(
       conc,
-      await driveFor(conc, plan.cellMs, async (w, s) => {
-        const name = `upd-${conc}-${w}`;
-        const value = String(s).padStart(8, '0') + VALUE.slice(8);
-        const r = await callOk(agent, t, 200, 'PUT', `${CM}/${name}`, configMap(name, value, rvs[w]));
-        rvs[w] = rvOf(r.body);
-      }),
+      await withCpu(pids, () =>
+        driveFor(conc, plan.cellMs, async (w, s) => {
+          const name = `upd-${conc}-${w}`;
+          const value = String(s).padStart(8, '0') + VALUE.slice(8);
+          const r = await callOk(agent, t, 200, 'PUT', `${CM}/${name}`, configMap(name, value, rvs[w]));
+          rvs[w] = rvOf(r.body);
+        }),
+      ),
     );
     agent.destroy();
   }
@@ -185,6 +189,7 @@ export async function watchFanout(t: Target, plan: Plan): Promise<WatchFigures> 
   const name = 'watched';
   let rv = rvOf((await callOk(agent, t, 201, 'POST', CM, configMap(name))).body);
   const path = `${CM}?watch=true&resourceVersion=${rv}&timeoutSeconds=600`;
+  const c0 = nowMs();
   const worker = new Worker(new URL('./watchers.js', import.meta.url), { workerData: { target: t, n: plan.watchers, path } });
   try {
     const ready = await new Promise<{ established: number; failed: number }>((resolve, reject) => {
@@ -195,6 +200,7 @@ export async function watchFanout(t: Target, plan: Plan): Promise<WatchFigures> 
         resolve(m);
       });
     });
+    const connectMs = nowMs() - c0;
     if (ready.established === 0) throw new Error(`no watch connected (${ready.failed} failed)`);
     await new Promise((r) => setTimeout(r, 500));
     const sent = new Map<number, number>();
@@ -235,6 +241,7 @@ export async function watchFanout(t: Target, plan: Plan): Promise<WatchFigures> 
     return {
       watchers: plan.watchers,
       established: ready.established,
+      connectMs,
       deliveries: a.length,
       expected: ready.established * plan.watchUpdates,
       p50: pct(a, 50),
