@@ -27,8 +27,11 @@ export async function bootstrapCluster(o: BootstrapOptions): Promise<void> {
     return d;
   };
   const ensure = async (group: string, plural: string, ns: string, obj: KubeObject): Promise<void> => {
+    const d = def(group, plural);
+    // Look first: creating may allocate (a Service's cluster IP) before storage says it exists.
+    if (await o.store.tryGet(d, ns, obj.metadata.name!)) return;
     try {
-      await o.store.create(def(group, plural), ns, obj);
+      await o.store.create(d, ns, obj);
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
     }
