@@ -161,8 +161,8 @@ export async function listPods(t: Target, plan: Plan): Promise<ServerFigures['li
     for (let r = 0; r < plan.listReps; r++) {
       const s = nowMs();
       const res = await callOk(agent, t, 200, 'GET', path, undefined, headers);
+      ms.push(nowMs() - s); // whole body received; the client's JSON.parse is not counted
       const doc = JSON.parse(res.body) as Record<string, unknown[]>;
-      ms.push(nowMs() - s);
       bytes = res.body.length;
       const n = doc[key]?.length ?? -1;
       if (n < plan.pods) throw new Error(`GET ${path}: ${n} ${key}, want >= ${plan.pods}`);

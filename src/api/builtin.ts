@@ -2,6 +2,7 @@
  * Every built-in kind the API server serves (core plus the named groups), the priority
  * classes it creates at startup, and the namespaces that always exist.
  */
+import { reviewResources } from './kinds/reviews.js';
 import { metricsResources } from './kinds/metrics.js';
 import type { KubeObject, ResourceDef } from './resource.js';
 import { coreResources } from './kinds/core/index.js';
@@ -39,6 +40,7 @@ export function builtinResources(): ResourceDef[] {
     ...certificatesResources(),
     ...apiextensionsResources(),
     ...metricsResources(),
+    ...reviewResources(),
   ];
 }
 

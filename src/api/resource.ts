@@ -17,6 +17,14 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
+/** The authenticated user of a request. */
+export interface RequestUser {
+  name: string;
+  uid?: string;
+  groups: string[];
+  extra?: Record<string, string[]>;
+}
+
 /** A column of a meta/v1 Table (upstream printer columns). */
 export interface TableColumn {
   name: string;
@@ -133,6 +141,11 @@ export interface ResourceDef {
   schema?: Record<string, unknown>;
   /** True for custom resources (served with merge-patch only, like upstream). */
   custom?: boolean;
+  /**
+   * A create-only virtual kind (reviews): nothing is stored; create answers the object this
+   * returns, computed from the request body and the requesting user.
+   */
+  review?: (obj: KubeObject, user: RequestUser) => KubeObject;
   /**
    * Which rule `metadata.name` follows: DNS-1123 subdomain (default), DNS-1123 label
    * (Namespace), DNS-1035 label (Service), or path segment (RBAC kinds, anything goes but / and %).

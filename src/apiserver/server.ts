@@ -16,7 +16,7 @@ import { parseRequestInfo } from './http/requestinfo.js';
 import { negotiate } from './http/negotiation.js';
 import { writeError, writeObject } from './http/respond.js';
 import { ObjectStore, type Clock } from './registry/store.js';
-import { RestHandler } from './rest/handler.js';
+import { RestHandler, setRequestUser } from './rest/handler.js';
 import { registerPodSubresources } from './rest/pods.js';
 import { createStrategyContext, type AllocatorConfig } from './context.js';
 import { aggregatedDiscovery, apiGroupListDoc, apiGroupOne, apiResourceListDoc, apiVersionsDoc } from './discovery.js';
@@ -100,6 +100,7 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
     if (opts.authenticate && !UNAUTHENTICATED_PATHS.has(path)) {
       const user = opts.authenticate(req);
       if (!user) throw unauthorized();
+      setRequestUser(req, user);
     }
     if (path === '/version' || path === '/version/') return writeObject(res, 200, VERSION_INFO);
     if (path.startsWith('/openapi/')) {

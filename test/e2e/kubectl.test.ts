@@ -203,6 +203,12 @@ for (const store of ['sqlite', 'etcd'] as const) {
       assert.match(gone.stderr, /NotFound|not found/);
     });
 
+    test('auth whoami and auth can-i (authorization not enforced yet)', async () => {
+      const who = await kubectlOk(server, ['auth', 'whoami', '-o', 'json']);
+      assert.equal(JSON.parse(who).status.userInfo.username, 'system:admin');
+      assert.equal((await kubectlOk(server, ['auth', 'can-i', 'create', 'deployments'])).trim(), 'yes');
+    });
+
     test('explain', async () => {
       const out = await kubectlOk(server, ['explain', 'deployment.spec.template.spec.containers']);
       assert.match(out, /KIND:\s+Deployment/);

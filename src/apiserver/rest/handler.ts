@@ -4,7 +4,7 @@
  * only from the ResourceDef; pod subresources live in `pods.ts`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KubeObject, ResourceDef, ResourceRegistry } from '../../api/resource.js';
+import type { KubeObject, RequestUser, ResourceDef, ResourceRegistry } from '../../api/resource.js';
 import { apiVersionOf } from '../../api/resource.js';
 import { ApiError, badRequest, methodNotAllowed, notFound, unsupportedMediaType } from '../../apimachinery/errors.js';
 import type { RequestInfo } from '../http/requestinfo.js';
@@ -18,6 +18,20 @@ import { partialMetadataList, toTable, type IncludeObject } from './table.js';
 import { serveWatch } from './watch.js';
 import { buildFilter, checkFieldValidation, applyPatch, trackManagedFields, applyServerSide, type FieldValidation } from './adapters.js';
 import { getScale, updateScale } from './scale.js';
+
+const requestUsers = new WeakMap<IncomingMessage, RequestUser>();
+/** The user every request runs as when the server has no authenticator (in-process use). */
+const LOCAL_USER: RequestUser = { name: 'system:admin', groups: ['system:masters', 'system:authenticated'] };
+
+/** Records who made a request (set by the server after authentication). */
+export function setRequestUser(req: IncomingMessage, user: RequestUser): void {
+  requestUsers.set(req, user);
+}
+
+/** The authenticated user of a request. */
+export function requestUser(req: IncomingMessage): RequestUser {
+  return requestUsers.get(req) ?? LOCAL_USER;
+}
 
 /** What the handlers share. */
 export interface RestContext {
@@ -216,6 +230,10 @@ export class RestHandler {
     if (bt !== 'json' && bt !== 'yaml' && bt !== 'protobuf') throw unsupportedMediaType(String(req.headers['content-type']));
     const obj = decodeRequestObject(body, bt) as KubeObject;
     checkTypeMeta(def, obj);
+    if (def.review) {
+      const answer = def.review({ ...obj, metadata: obj.metadata ?? {} }, requestUser(req));
+      return writeObject(res, 201, { ...answer, apiVersion: apiVersionOf(def), kind: def.kind }, rep.format);
+    }
     const fv = fieldValidation(query);
     const warnings = checkFieldValidation(def, obj, fv);
     setWarnings(res, warnings);
