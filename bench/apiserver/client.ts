@@ -165,3 +165,20 @@ export async function driveCount(conc: number, n: number, op: (i: number) => Pro
   );
   return n / ((nowMs() - t0) / 1000);
 }
+
+/**
+ * Starts measuring how much of the machine processes other than this one and `pids` use;
+ * the returned function gives that share in percent of all cores since the start.
+ */
+export function othersShare(pids: number[]): () => number {
+  const cpuOf = (): number => pids.reduce((a, p) => a + cpuSecondsOf(p), 0);
+  const m0 = machineCpuSeconds();
+  const p0 = cpuOf();
+  const c0 = process.cpuUsage();
+  return () => {
+    const m1 = machineCpuSeconds();
+    const c = process.cpuUsage(c0);
+    const others = m1.busy - m0.busy - (cpuOf() - p0) - (c.user + c.system) / 1e6;
+    return (100 * Math.max(0, others)) / ((m1.total - m0.total) || 1);
+  };
+}

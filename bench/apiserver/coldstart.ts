@@ -120,7 +120,7 @@ function timeToExit(args: string[]): Promise<number> {
 }
 
 /** Deletes the `kubernetes` Service through the data dir's admin kubeconfig. */
-async function deleteKubernetesService(dataDir: string): Promise<void> {
+export async function deleteKubernetesService(dataDir: string): Promise<void> {
   const t = await targetFromKubeconfig(join(dataDir, 'kubeconfig.yaml'));
   const agent = agentFor(t, 1);
   try {

@@ -10,7 +10,7 @@
 import { cpus, hostname, loadavg } from 'node:os';
 import { startEtcd, type EtcdProcess } from '../../src/storage/etcd/testing.js';
 import { startServer, type TestServer } from '../../test/util/cluster.js';
-import { machineCpuSeconds, ownCpuSeconds, targetFromKubeconfig } from './client.js';
+import { machineCpuSeconds, othersShare, ownCpuSeconds, targetFromKubeconfig } from './client.js';
 import { coldStart, killStartedServers } from './coldstart.js';
 import { rawEtcd, rawSqlite } from './peers.js';
 import { renderTable, type Results } from './report.js';
@@ -45,8 +45,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const log = (s: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 /** Runs every scenario against one server, in an order that keeps RSS readings meaningful. */
-async function benchServer(label: string, server: TestServer, extraPid?: number): Promise<ServerFigures & { extraIdle: number; extraLoaded: number }> {
+async function benchServer(label: string, server: TestServer, extraPid?: number): Promise<ServerFigures & { extraIdle: number; extraLoaded: number; othersPct: number }> {
   const t = await targetFromKubeconfig(server.kubeconfig);
+  const others = othersShare(extraPid ? [server.pid, extraPid] : [server.pid]);
   await new Promise((r) => setTimeout(r, 1000));
   const rssIdleMB = rssMB(server.pid);
   const extraIdle = extraPid ? rssMB(extraPid) : NaN;
@@ -63,7 +64,9 @@ async function benchServer(label: string, server: TestServer, extraPid?: number)
   const list = await listPods(t, PLAN);
   const rssLoadedMB = rssMB(server.pid);
   const extraLoaded = extraPid ? rssMB(extraPid) : NaN;
-  return { create, update, podLoadPerSec, list, watch, rssIdleMB, rssLoadedMB, extraIdle, extraLoaded };
+  const othersPct = others();
+  log(`${label}: done; other processes used ${othersPct.toFixed(0)}% of the machine meanwhile`);
+  return { create, update, podLoadPerSec, list, watch, rssIdleMB, rssLoadedMB, extraIdle, extraLoaded, othersPct };
 }
 
 async function main(): Promise<void> {
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]!;
   const m0 = machineCpuSeconds();
   const own0 = ownCpuSeconds();
-  const r: Results = {};
+  const r: Results = { watchRate: PLAN.watchRatePerSec };
   if (ONLY.includes('cold')) {
     log(`cold start x${COLD_REPS} (SQLite)`);
     r.cold = await coldStart(COLD_REPS);
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
     `${PLAN.cellMs / 1000} s per write cell after ${PLAN.warmupMs / 1000} s warm-up; ${PLAN.pods} pods; ` +
     `LIST median of ${PLAN.listReps}; cold start median of ${COLD_REPS}; run took ${((Date.now() - started) / 1000).toFixed(0)} s. ` +
     `Other processes used ${othersPct.toFixed(0)}% of the machine's ${cores} cores during the run (load average ${load0.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end)` +
+    ` (SQLite phase ${r.sqlite?.othersPct?.toFixed(0) ?? '—'}%, etcd phase ${r.etcd?.othersPct?.toFixed(0) ?? '—'}%)` +
     (othersPct > 10 ? ': figures are disturbed, rerun on a quiet machine.' : '.');
   console.log(renderTable(r, meta).join('\n'));
 }

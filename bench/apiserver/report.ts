@@ -15,6 +15,8 @@ export interface Results {
   rawEtcd?: PeerFigures;
   rawSqlite?: PeerFigures;
   cold?: ColdStart;
+  /** Updates per second during the watch fan-out. */
+  watchRate?: number;
 }
 
 const NA = '—';
@@ -83,9 +85,9 @@ export function renderTable(r: Results, meta: string): string[] {
   const w = (x?: ServerFigures): string =>
     x ? `p50 ${f1(x.watch.p50)} · p99 ${f1(x.watch.p99)} · max ${f1(x.watch.max)} ms` : NA;
   const wSend = (x?: ServerFigures): string => (x ? `p50 ${f1(x.watch.p50FromSend)} · p99 ${f1(x.watch.p99FromSend)} ms` : NA);
-  const wCount = (x?: ServerFigures): string => (x ? `${x.watch.established}/${x.watch.watchers} watching after ${f0(x.watch.connectMs)} ms; ${f0(x.watch.deliveries)}/${f0(x.watch.expected)} events; ${f0(x.watch.early)} before the PUT's response` : NA);
+  const wCount = (x?: ServerFigures): string => (x ? `${x.watch.established}/${x.watch.watchers} watching after ${f0(x.watch.connectMs)} ms; ${x.watch.achievedRate.toFixed(1)} updates/s achieved; ${f0(x.watch.deliveries)}/${f0(x.watch.expected)} events; ${f0(x.watch.early)} before the PUT's response` : NA);
   const watchers = r.sqlite?.watch.watchers ?? r.etcd?.watch.watchers;
-  rows.push([`watch delivery, ${watchers} watchers, from PUT response`, 'p99 < 50 ms', w(r.sqlite) + mark(r.sqlite ? r.sqlite.watch.p99 < 50 : undefined), w(r.etcd), '', '', '', '']);
+  rows.push([`watch delivery, ${watchers} watchers, ${r.watchRate ?? '?'} updates/s, from PUT response`, 'p99 < 50 ms', w(r.sqlite) + mark(r.sqlite ? r.sqlite.watch.p99 < 50 : undefined), w(r.etcd), '', '', '', '']);
   rows.push(['watch delivery, from PUT request sent', '', wSend(r.sqlite), wSend(r.etcd), '', '', '', '']);
   rows.push(['watch deliveries received', '', wCount(r.sqlite), wCount(r.etcd), '', '', '', '']);
 

@@ -29,6 +29,8 @@ export interface ServerFigures {
   watch: WatchFigures;
   rssIdleMB: number;
   rssLoadedMB: number;
+  /** Share of the machine (%) other processes used while this server was measured. */
+  othersPct?: number;
 }
 
 /** Watch fan-out delivery latencies (ms): from the write's response, and from its request. */
@@ -37,6 +39,8 @@ export interface WatchFigures {
   established: number;
   /** ms from starting the watchers until every watch had its response headers. */
   connectMs: number;
+  /** Updates per second actually achieved (below the plan when PUTs queue up). */
+  achievedRate: number;
   deliveries: number;
   expected: number;
   p50: number;
@@ -49,6 +53,8 @@ export interface WatchFigures {
 }
 
 const CM = '/api/v1/namespaces/default/configmaps';
+/** Makes names unique across calls in one process (cells may run more than once). */
+let runSeq = 0;
 const VALUE = 'x'.repeat(1024);
 
 /** A 1 KiB ConfigMap body. */
@@ -104,12 +110,13 @@ export function rssMB(pid: number): number {
 /** Create cells: POST 1 KiB ConfigMaps at each concurrency for `cellMs` (after a warm-up). */
 export async function createCells(t: Target, plan: Plan, pids: number[] = []): Promise<Map<number, CellResult>> {
   const out = new Map<number, CellResult>();
+  const run = runSeq++;
   const warm = agentFor(t, 16);
-  await driveFor(16, plan.warmupMs, (w, s) => callOk(warm, t, 201, 'POST', CM, configMap(`warm-${w}-${s}`)).then(() => {}));
+  await driveFor(16, plan.warmupMs, (w, s) => callOk(warm, t, 201, 'POST', CM, configMap(`warm${run}-${w}-${s}`)).then(() => {}));
   warm.destroy();
   for (const conc of plan.concurrencies) {
     const agent = agentFor(t, conc);
-    out.set(conc, await withCpu(pids, () => driveFor(conc, plan.cellMs, (w, s) => callOk(agent, t, 201, 'POST', CM, configMap(`c${conc}-${w}-${s}`)).then(() => {}))));
+    out.set(conc, await withCpu(pids, () => driveFor(conc, plan.cellMs, (w, s) => callOk(agent, t, 201, 'POST', CM, configMap(`r${run}-c${conc}-${w}-${s}`)).then(() => {}))));
     agent.destroy();
   }
   return out;
@@ -118,18 +125,19 @@ export async function createCells(t: Target, plan: Plan, pids: number[] = []): P
 /** Update cells: each client PUTs its own ConfigMap with the resourceVersion it last saw. */
 export async function updateCells(t: Target, plan: Plan, pids: number[] = []): Promise<Map<number, CellResult>> {
   const out = new Map<number, CellResult>();
+  const run = runSeq++;
   for (const conc of plan.concurrencies) {
     const agent = agentFor(t, conc);
     const rvs: string[] = [];
     for (let w = 0; w < conc; w++) {
-      const r = await callOk(agent, t, 201, 'POST', CM, configMap(`upd-${conc}-${w}`));
+      const r = await callOk(agent, t, 201, 'POST', CM, configMap(`upd${run}-${conc}-${w}`));
       rvs[w] = rvOf(r.body);
     }
     out.set(
       conc,
       await withCpu(pids, () =>
         driveFor(conc, plan.cellMs, async (w, s) => {
-          const name = `upd-${conc}-${w}`;
+          const name = `upd${run}-${conc}-${w}`;
           const value = String(s).padStart(8, '0') + VALUE.slice(8);
           const r = await callOk(agent, t, 200, 'PUT', `${CM}/${name}`, configMap(name, value, rvs[w]));
           rvs[w] = rvOf(r.body);
@@ -179,16 +187,22 @@ export async function listPods(t: Target, plan: Plan): Promise<ServerFigures['li
   }
 }
 
+/** ConfigMaps the watch fan-out updates in turn, so that a slow PUT does not hold the next. */
+const WATCHED = 8;
+
 /**
  * Watch fan-out: `plan.watchers` watches (one socket each, in a worker thread) on default
- * ConfigMaps from the current revision, then `plan.watchUpdates` PUTs of one ConfigMap at
- * a steady rate. Latency = receipt time minus the PUT's response time (0 if earlier).
+ * ConfigMaps from the current revision, then `plan.watchUpdates` PUTs at a steady rate
+ * (open loop, round robin over {@link WATCHED} ConfigMaps, each PUT with the resourceVersion
+ * of the previous one). Latency = receipt time minus the PUT's response time (0 if earlier).
  */
 export async function watchFanout(t: Target, plan: Plan): Promise<WatchFigures> {
-  const agent = agentFor(t, 1);
-  const name = 'watched';
-  let rv = rvOf((await callOk(agent, t, 201, 'POST', CM, configMap(name))).body);
-  const path = `${CM}?watch=true&resourceVersion=${rv}&timeoutSeconds=600`;
+  const agent = agentFor(t, WATCHED);
+  const run = runSeq++;
+  const names = Array.from({ length: WATCHED }, (_, k) => `watched${run}-${k}`);
+  const rvs: string[] = [];
+  for (const name of names) rvs.push(rvOf((await callOk(agent, t, 201, 'POST', CM, configMap(name))).body));
+  const path = `${CM}?watch=true&resourceVersion=${rvs[rvs.length - 1]}&timeoutSeconds=600`;
   const c0 = nowMs();
   const worker = new Worker(new URL('./watchers.js', import.meta.url), { workerData: { target: t, n: plan.watchers, path } });
   try {
@@ -205,24 +219,31 @@ export async function watchFanout(t: Target, plan: Plan): Promise<WatchFigures> 
     await new Promise((r) => setTimeout(r, 500));
     const sent = new Map<number, number>();
     const answered = new Map<number, number>();
+    const chains: Promise<void>[] = names.map(() => Promise.resolve());
+    const put = async (k: number, i: number): Promise<void> => {
+      const s = nowMs();
+      const value = String(i).padStart(8, '0') + VALUE.slice(8);
+      const r = await callOk(agent, t, 200, 'PUT', `${CM}/${names[k]}`, configMap(names[k]!, value, rvs[k]));
+      const e = nowMs();
+      rvs[k] = rvOf(r.body);
+      sent.set(Number(rvs[k]), s);
+      answered.set(Number(rvs[k]), e);
+    };
     const gap = 1000 / plan.watchRatePerSec;
     const t0 = nowMs();
     for (let i = 0; i < plan.watchUpdates; i++) {
-      const due = t0 + i * gap;
-      const wait = due - nowMs();
+      const wait = t0 + i * gap - nowMs();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const s = nowMs();
-      const value = String(i).padStart(8, '0') + VALUE.slice(8);
-      const r = await callOk(agent, t, 200, 'PUT', `${CM}/${name}`, configMap(name, value, rv));
-      const e = nowMs();
-      rv = rvOf(r.body);
-      sent.set(Number(rv), s);
-      answered.set(Number(rv), e);
+      const k = i % WATCHED;
+      chains[k] = chains[k]!.then(() => put(k, i));
     }
+    await Promise.all(chains);
+    const achievedRate = plan.watchUpdates / ((nowMs() - t0) / 1000);
+    const lastRv = Math.max(...rvs.map(Number));
     const result = await new Promise<{ rvs: Float64Array; times: Float64Array; complete: number }>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
-      worker.postMessage({ cmd: 'collect', lastRv: Number(rv) });
+      worker.postMessage({ cmd: 'collect', lastRv });
     });
     const fromResp: number[] = [];
     const fromSend: number[] = [];
@@ -242,6 +263,7 @@ export async function watchFanout(t: Target, plan: Plan): Promise<WatchFigures> 
       watchers: plan.watchers,
       established: ready.established,
       connectMs,
+      achievedRate,
       deliveries: a.length,
       expected: ready.established * plan.watchUpdates,
       p50: pct(a, 50),

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Backend } from '../storage/backend.js';
 import { ResourceRegistry, type ResourceDef } from '../api/resource.js';
 import { builtinResources } from '../api/builtin.js';
-import { ApiError, unauthorized } from '../apimachinery/errors.js';
+import { ApiError, badRequest, unauthorized } from '../apimachinery/errors.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../apimachinery/validation.js';
 import { parseRequestInfo } from './http/requestinfo.js';
 import { negotiate } from './http/negotiation.js';
@@ -87,7 +87,13 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
   };
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://x');
+    let url: URL;
+    try {
+      const raw = req.url ?? '/';
+      url = new URL(`http://localhost${raw.startsWith('/') ? raw : `/${raw}`}`);
+    } catch {
+      throw badRequest(`invalid request URL`);
+    }
     const path = url.pathname;
     if (path === '/healthz' || path === '/livez' || path === '/readyz' || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
       const ok = !path.startsWith('/readyz') || isReady;
@@ -147,6 +153,11 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
     ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, handler)
     : http.createServer(handler);
   server.requestTimeout = 0; // watches are long-lived
+  // Malformed HTTP (unknown methods, bad headers): answer 400 and close, never crash.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
   const bindAddress = opts.bindAddress ?? '127.0.0.1';

@@ -283,9 +283,6 @@ describe('k8ts server restarted on the same etcd; informer relists after 410 Gon
       const lastRV = lw.latestResourceVersion();
       assert.match(lastRV, /^\d+$/);
 
-      // Work-around for the restart bug the previous test exposes (bootstrap re-claims the
-      // `kubernetes` Service IP and fails): delete that Service so the next start re-creates it.
-      await core.deleteNamespacedService({ name: 'kubernetes', namespace: 'default' });
       // Stopping the server ends the watch; the informer reports an error (its reconnect
       // is refused) and stops, keeping its cache and last resourceVersion.
       await server.stop();

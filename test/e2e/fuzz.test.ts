@@ -9,6 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import https from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
@@ -126,6 +127,7 @@ const CONTENT_TYPES = [
   'application/apply-patch+yaml', 'application/vnd.kubernetes.protobuf', 'application/vnd.kubernetes.protobuf;stream=watch', 'text/plain', 'application/xml',
   'multipart/form-data; boundary=zz', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded', '*/*', ';;;==', 'application/', 'x'.repeat(300),
 ];
+const ACCEPTS = ['application/json;as=Table;v=v1;g=meta.k8s.io', 'application/json;as=Table;v=v1beta1;g=meta.k8s.io, application/json', 'application/vnd.kubernetes.protobuf', 'application/yaml', 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io', 'text/html', '*/*;q=0', 'application/json;q=abc', ';;,,', 'application/json;as=APIGroupDiscoveryList;v=v2;g=apidiscovery.k8s.io'];
 const GARBAGE_SELECTORS = ['=', '!', 'a=b=c', 'a in (', 'a notin ()', '!!a', 'a,,b', '(', 'a==', 'x'.repeat(400), 'a in (b,c', 'app=fz,', 'key!=', '=value', 'a b', '%%', 'metadata.name=', 'spec.nodeName==x,y', 'status.phase!=', 'foo.bar=baz', 'a=' + 'b'.repeat(64)];
 const QUERY_VALUES = ['-1', '0', 'abc', '', '1e309', '99999999999999999999', '1.5', ' 1', 'true', 'null', '%00', 'All', 'Exact', 'NotOlderThan', 'Strict', 'x'.repeat(200)];
 const QUERY_KEYS = ['labelSelector', 'fieldSelector', 'limit', 'continue', 'resourceVersion', 'resourceVersionMatch', 'timeoutSeconds', 'watch', 'allowWatchBookmarks', 'sendInitialEvents', 'includeObject', 'pretty', 'fieldManager', 'fieldValidation', 'dryRun', 'force', 'gracePeriodSeconds', 'propagationPolicy', 'orphanDependents', 'container', 'follow', 'tailLines'];
@@ -159,7 +161,8 @@ function generate(i: number): Req {
         ? { gen: 'truncated', method: 'POST', path: kind.coll(PLAY), headers: { 'Content-Type': 'application/json' }, body }
         : { gen: 'truncated', method: pick(['PUT', 'PATCH']), path: keep, headers: { 'Content-Type': pick(['application/json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json']) }, body };
     }
-    case 2: { // deep nesting
+    case 2: { // deep nesting (rarer: each is up to 600 kB)
+      if (chance(0.8)) return generate(i);
       const n = pick([1000, 10_000, 100_000]);
       const deep = chance(0.5) ? '['.repeat(n) + ']'.repeat(n) : '{"a":'.repeat(n) + '1' + '}'.repeat(n);
       const ct = pick(['application/json', 'application/yaml', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml', 'application/json-patch+json']);
@@ -198,7 +201,7 @@ function generate(i: number): Req {
       const base = method === 'DELETE' ? pick([kind.coll(PLAY), `${kind.coll(PLAY)}/scratch`]) : pick([kind.coll(PLAY), kind.coll(KEEP), keep, '/api/v1/configmaps', '/apis/apps/v1/deployments', '/api/v1/namespaces', '/api/v1/pods', `/api/v1/namespaces/${PLAY}/pods/scratch/log`]);
       const q = query(1 + int(4));
       const watch = chance(0.3) ? `${q ? '&' : '?'}watch=${pick(['true', '1', 'false', 'yes', 'garbage'])}` : '';
-      return { gen: 'query', method, path: base + q + watch };
+      return { gen: 'query', method, path: base + q + watch, headers: chance(0.3) ? { Accept: pick(ACCEPTS) } : {} };
     }
     case 9: { // random paths and methods (recorded objects' names are not in the vocabulary)
       const segs = Array.from({ length: 1 + int(8) }, () => (chance(0.1) ? encodeURIComponent(printable(1 + int(12))) : pick(SEGMENTS)));
@@ -324,19 +327,24 @@ function send(c: Creds, r: Req): Promise<Res> {
 /** Why a response is wrong, or undefined. Upstream answers a few 5xx itself: those pass. */
 function problem(r: Req, res: Res): string | undefined {
   if (res.error?.startsWith('client: ')) return undefined;
+  // A method Node's HTTP parser does not know never reaches k8ts: Node answers 400 and
+  // destroys the TLS socket at once, which can drop that 400 (see the report).
+  if (res.status === undefined && !http.METHODS.includes(r.method) && /socket hang up|ECONNRESET/.test(res.error ?? '')) return undefined;
   if (res.status === undefined) return `no HTTP response: ${res.error}`;
   if (res.status < 100 || res.status > 599) return `invalid status ${res.status}`;
   let st: any;
   try {
-    st = res.contentType?.startsWith('application/json') && res.status >= 400 ? JSON.parse(res.text) : undefined;
+    st = res.contentType?.startsWith('application/json') && res.status >= 400 && r.method !== 'HEAD' ? JSON.parse(res.text) : undefined;
   } catch {
     return `${res.status} with a body that is not JSON: ${res.text.slice(0, 200)}`;
   }
   if (st && (st.kind !== 'Status' || st.code !== res.status)) return `${res.status} whose body is not a matching Status: ${res.text.slice(0, 200)}`;
   if (res.status >= 500) {
-    // Upstream: unknown strategic-merge directives fall through to a 500; a resourceVersion
-    // from the future is 504 Timeout "Too large resource version".
-    if (r.headers?.['Content-Type'] === 'application/strategic-merge-patch+json' && /^unknown patch type/.test(st?.message ?? '')) return undefined;
+    // Upstream: untyped strategic-merge errors (unknown directive, $setElementOrder not
+    // matching, a list item without its merge key) fall through to a 500 with no reason;
+    // a resourceVersion from the future is 504 Timeout "Too large resource version".
+    const smp500 = /^(unknown patch type|The order in patch list|map: .* does not contain declared merge key)/;
+    if (r.headers?.['Content-Type'] === 'application/strategic-merge-patch+json' && st?.reason === '' && smp500.test(st.message ?? '')) return undefined;
     if (res.status === 504 && st?.reason === 'Timeout' && /Too large resource version/.test(st.message)) return undefined;
     return `${res.status}: ${res.text.slice(0, 300)}`;
   }
@@ -367,6 +375,7 @@ describe(`fuzzing k8ts server (seed ${SEED}, ${COUNT} requests)`, { concurrency:
   /** Mutating requests that succeeded (diagnostics for a changed recorded object). */
   const succeeded: string[] = [];
   let sent = 0;
+  let elapsed = 0;
 
   before(async () => {
     server = await startServer();
@@ -410,14 +419,17 @@ describe(`fuzzing k8ts server (seed ${SEED}, ${COUNT} requests)`, { concurrency:
         }
       }
     };
+    const t0 = Date.now();
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    elapsed = Date.now() - t0;
   });
   after(async () => {
     agent.destroy();
     await server?.stop();
   });
 
-  test('sent the planned requests within the time budget', () => {
+  test('sent the planned requests within the time budget', (t) => {
+    t.diagnostic(`sent ${sent} requests in ${elapsed} ms; ${succeeded.length} writes succeeded; ${problems.length} bad answers`);
     assert.ok(sent >= Math.min(COUNT, 1000), `only ${sent} of ${COUNT} requests were sent`);
   });
 

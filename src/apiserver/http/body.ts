@@ -34,6 +34,9 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
 export function decodeBody(buf: Buffer, yaml: boolean): unknown {
   const text = buf.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty');
+  // Refuse deep nesting before any parser or recursive merge sees it: deep YAML flow
+  // collections crash the yaml parser, and deep values overflow the patch engines' stacks.
+  checkNesting(text, yaml);
   if (!yaml) {
     try {
       return JSON.parse(text);
@@ -47,6 +50,51 @@ export function decodeBody(buf: Buffer, yaml: boolean): unknown {
   } catch (e) {
     throw badRequest(`error converting YAML to JSON: ${(e as Error).message.split('\n')[0]}`);
   }
+}
+
+/** Deepest nesting accepted in a request body (API objects nest ~30 levels at most). */
+export const MAX_NESTING_DEPTH = 500;
+
+/**
+ * Throws 400 when brackets nest deeper than {@link MAX_NESTING_DEPTH} (outside quoted
+ * strings), or, for YAML, when indentation implies deeper block nesting.
+ */
+export function checkNesting(text: string, yaml: boolean): void {
+  let depth = 0;
+  let max = 0;
+  let quote = '';
+  let maxIndent = 0;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quote) {
+      if (c === 92 /* \ */ && quote === '"') i++;
+      else if (text[i] === quote) quote = '';
+      continue;
+    }
+    if (yaml) {
+      if (c === 10) {
+        lineStart = true;
+        indent = 0;
+        continue;
+      }
+      if (lineStart) {
+        if (c === 32 || c === 45 /* - */) {
+          indent++;
+          continue;
+        }
+        lineStart = false;
+        if (indent > maxIndent) maxIndent = indent;
+      }
+    }
+    if (c === 34 /* " */ || (yaml && c === 39) /* ' */) quote = text[i]!;
+    else if (c === 91 || c === 123) {
+      if (++depth > max) max = depth;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  if (max > MAX_NESTING_DEPTH || maxIndent > 2 * MAX_NESTING_DEPTH)
+    throw badRequest(`the request body nests deeper than ${MAX_NESTING_DEPTH} levels`);
 }
 
 /** Decodes a body that must be a JSON object (an API object). */

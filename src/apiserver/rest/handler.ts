@@ -73,6 +73,9 @@ export class RestHandler {
     if (info.subresource) return this.handleSubresource(req, res, info, def, rep, query);
     const verbs = def.verbs;
     if (verbs && !verbs.includes(info.verb)) throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+    // Across all namespaces a namespaced kind can only be listed and watched.
+    if (def.namespaced && !info.namespace && info.verb !== 'list' && info.verb !== 'watch')
+      throw methodNotAllowed(`the server does not allow this method on the requested resource`);
     switch (info.verb) {
       case 'get':
         return this.get(res, info, def, rep, query);
@@ -148,7 +151,7 @@ export class RestHandler {
     const filter = buildFilter(def, query);
     const rv = query.get('resourceVersion') ?? '';
     const match = query.get('resourceVersionMatch') ?? '';
-    const limit = Number(query.get('limit') ?? 0) || 0;
+    const limit = parseLimit(query.get('limit'));
     const cont = query.get('continue') ?? '';
     if (match && !rv) throw invalidParam('resourceVersionMatch is forbidden unless resourceVersion is provided');
     if (cont && rv && rv !== '0') throw invalidParam('specifying resource version is not allowed when using continue');
@@ -294,6 +297,10 @@ export class RestHandler {
         }
         if (!current) throw notFound(qr(def), info.name);
         const patched = applyPatch(bt, def, current, patchDoc);
+        if (patched.metadata.name !== info.name)
+          throw badRequest(`the name of the object (${patched.metadata.name ?? ''}) does not match the name on the URL (${info.name})`);
+        if (def.namespaced && patched.metadata.namespace !== undefined && patched.metadata.namespace !== info.namespace)
+          throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
         warnings = checkFieldValidation(def, patched, fv);
         const rv = patched.metadata?.resourceVersion;
         if (rv && rv !== current.metadata.resourceVersion) throw conflictFor(def, info.name);
@@ -397,7 +404,16 @@ function fieldManager(req: IncomingMessage, query: URLSearchParams, required = f
 }
 
 function setWarnings(res: ServerResponse, warnings: string[]): void {
-  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  // Header values must be Latin-1: escape everything else as \uXXXX.
+  const escape = (w: string) => JSON.stringify(w).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${escape(w)}`));
+}
+
+/** Parses `limit`: a non-negative integer (negative means no limit); anything else is 400. */
+function parseLimit(v: string | null): number {
+  if (v === null || v === '') return 0;
+  if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw badRequest(`limit: invalid value ${JSON.stringify(v)}: must be an integer`);
+  return Math.max(0, Number(v));
 }
 
 function checkTypeMeta(def: ResourceDef, obj: Record<string, unknown>): void {
@@ -415,13 +431,41 @@ async function deleteOptions(req: IncomingMessage, query: URLSearchParams): Prom
   const body = await readBody(req);
   if (body.length && body.toString().trim() !== '') {
     const raw = decodeObjectBody(body, false);
-    if (raw['gracePeriodSeconds'] !== undefined && raw['gracePeriodSeconds'] !== null) opts.gracePeriodSeconds = Number(raw['gracePeriodSeconds']);
-    if (typeof raw['propagationPolicy'] === 'string') opts.propagationPolicy = raw['propagationPolicy'] as DeleteOptions['propagationPolicy'];
-    if (raw['orphanDependents'] === true) opts.propagationPolicy = 'Orphan';
-    if (raw['preconditions'] && typeof raw['preconditions'] === 'object') opts.preconditions = raw['preconditions'] as DeleteOptions['preconditions'];
-    if (Array.isArray(raw['dryRun']) && raw['dryRun'].length) opts.dryRun = true;
+    const bad = (field: string, want: string) => badRequest(`DeleteOptions: ${field}: expected ${want}`);
+    const g = raw['gracePeriodSeconds'];
+    if (g !== undefined && g !== null) {
+      if (typeof g !== 'number') throw bad('gracePeriodSeconds', 'an integer');
+      opts.gracePeriodSeconds = g;
+    }
+    const pp = raw['propagationPolicy'];
+    if (pp !== undefined && pp !== null) {
+      if (typeof pp !== 'string') throw bad('propagationPolicy', 'a string');
+      opts.propagationPolicy = pp as DeleteOptions['propagationPolicy'];
+    }
+    const od = raw['orphanDependents'];
+    if (od !== undefined && od !== null) {
+      if (typeof od !== 'boolean') throw bad('orphanDependents', 'a boolean');
+      if (od) opts.propagationPolicy = 'Orphan';
+    }
+    const pre = raw['preconditions'];
+    if (pre !== undefined && pre !== null) {
+      if (typeof pre !== 'object' || Array.isArray(pre)) throw bad('preconditions', 'an object');
+      const { uid, resourceVersion } = pre as Record<string, unknown>;
+      if ((uid !== undefined && uid !== null && typeof uid !== 'string') || (resourceVersion !== undefined && resourceVersion !== null && typeof resourceVersion !== 'string'))
+        throw bad('preconditions', 'uid and resourceVersion strings');
+      opts.preconditions = { uid: (uid as string | null) ?? undefined, resourceVersion: (resourceVersion as string | null) ?? undefined };
+    }
+    const dr = raw['dryRun'];
+    if (dr !== undefined && dr !== null) {
+      if (!Array.isArray(dr) || dr.some((v) => v !== 'All')) throw badRequest(`DeleteOptions: dryRun: Unsupported value: ${JSON.stringify(dr)}: supported values: "All"`);
+      if (dr.length) opts.dryRun = true;
+    }
   }
-  if (query.has('gracePeriodSeconds')) opts.gracePeriodSeconds = Number(query.get('gracePeriodSeconds'));
+  if (query.has('gracePeriodSeconds')) {
+    const v = query.get('gracePeriodSeconds')!;
+    if (!/^-?\d+$/.test(v)) throw badRequest(`gracePeriodSeconds: invalid value ${JSON.stringify(v)}: must be an integer`);
+    opts.gracePeriodSeconds = Number(v);
+  }
   if (query.has('propagationPolicy')) opts.propagationPolicy = query.get('propagationPolicy') as DeleteOptions['propagationPolicy'];
   if (query.has('dryRun')) opts.dryRun = dryRun(query);
   if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0))
