@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startServer, kubectl, kubectlOk, KUBECTLS, type TestServer } from '../util/cluster.js';
+import { startServer, kubectl as kubectlWith, kubectlOk as kubectlOkWith, KUBECTLS, type TestServer } from '../util/cluster.js';
 import { startEtcd } from '../../src/storage/etcd/testing.js';
 
 const DEPLOY = (image: string, extra: { containers?: unknown[]; env?: unknown[] } = {}) => ({
@@ -31,12 +31,19 @@ async function getJSON(s: TestServer, args: string[]): Promise<any> {
   return JSON.parse(await kubectlOk(s, [...args, '-o', 'json']));
 }
 
+// Each suite drives the server with a different kubectl build by default (SQLite: 1.33,
+// etcd: 1.32); steps that name a build use that one.
+let defaultBin = KUBECTLS[1]!;
+const kubectl: typeof kubectlWith = (s, args, opts = {}) => kubectlWith(s, args, { bin: defaultBin, ...opts });
+const kubectlOk: typeof kubectlOkWith = (s, args, opts = {}) => kubectlOkWith(s, args, { bin: defaultBin, ...opts });
+
 for (const store of ['sqlite', 'etcd'] as const) {
-  describe(`kubectl against k8ts server (${store})`, { concurrency: false }, () => {
+  describe(`kubectl against k8ts server (${store}, kubectl ${store === 'sqlite' ? '1.33' : '1.32'})`, { concurrency: false }, () => {
     let server: TestServer;
     let etcd: Awaited<ReturnType<typeof startEtcd>> | undefined;
 
     before(async () => {
+      defaultBin = store === 'sqlite' ? KUBECTLS[1]! : KUBECTLS[0]!;
       if (store === 'etcd') etcd = await startEtcd();
       server = await startServer({ datastore: store === 'etcd' ? `etcd://${etcd!.endpoint.replace(/^https?:\/\//, '')}` : 'sqlite' });
     });
@@ -180,7 +187,7 @@ for (const store of ['sqlite', 'etcd'] as const) {
     });
 
     test('get -w sees ADDED, MODIFIED, DELETED; wait --for=delete', async () => {
-      const child = spawn(KUBECTLS[1]!, ['--kubeconfig', server.kubeconfig, 'get', 'cm', '-w', '--output-watch-events', '-o', 'custom-columns=EVENT:.type,NAME:.object.metadata.name,V:.object.data.v', '--no-headers'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(defaultBin, ['--kubeconfig', server.kubeconfig, 'get', 'cm', '-w', '--output-watch-events', '-o', 'custom-columns=EVENT:.type,NAME:.object.metadata.name,V:.object.data.v', '--no-headers'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       try {
