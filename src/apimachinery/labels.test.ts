@@ -4,6 +4,8 @@ import { ApiError } from './errors.js';
 import {
   everything,
   formatLabelSelector,
+  looseLabelSelector,
+  printLabelSelector,
   nothing,
   parseSelector,
   selectorFromLabelSelector,
@@ -189,4 +191,37 @@ test('selectorFromLabelSelector: errors', () => {
       message,
     );
   }
+});
+
+test('looseLabelSelector prints requirements sorted by key like upstream', () => {
+  const sel = {
+    matchLabels: { tier: 'web', app: 'shop' },
+    matchExpressions: [
+      { key: 'env', operator: 'In', values: ['prod', 'dev'] },
+      { key: 'zz', operator: 'DoesNotExist' },
+      { key: 'canary', operator: 'Exists' },
+    ],
+  };
+  assert.equal(looseLabelSelector(sel).toString(), 'app=shop,canary,env in (dev,prod),tier=web,!zz');
+  assert.equal(looseLabelSelector({}).toString(), '');
+  assert.equal(printLabelSelector(undefined), '<none>');
+});
+
+test('looseLabelSelector matching: nil matches nothing, empty matches everything', () => {
+  assert.equal(looseLabelSelector(undefined).matches({ a: '1' }), false);
+  assert.equal(looseLabelSelector({}).matches({ a: '1' }), true);
+  const sel = { matchLabels: { a: '1' }, matchExpressions: [{ key: 'b', operator: 'NotIn', values: ['x'] }] };
+  assert.equal(looseLabelSelector(sel).matches({ a: '1' }), true);
+  assert.equal(looseLabelSelector(sel).matches({ a: '1', b: 'x' }), false);
+  assert.equal(looseLabelSelector(sel).matches({ a: '2' }), false);
+  assert.equal(looseLabelSelector({ matchExpressions: [{ key: 'b', operator: 'In', values: ['x'] }] }).matches({}), false);
+});
+
+test('looseLabelSelector never throws: an unknown operator matches nothing, bad keys pass', () => {
+  const bad = { matchLabels: { 'bad key!': 'v' }, matchExpressions: [{ key: 'a', operator: 'Foo' }] };
+  assert.equal(looseLabelSelector(bad).matches({ 'bad key!': 'v', a: 'x' }), false);
+  assert.equal(looseLabelSelector(bad).toString(), 'bad key!=v');
+  assert.equal(printLabelSelector({ matchExpressions: [{ key: 'a', operator: 'In', values: ['y', 'x', 'y'] }] }), 'a in (x,y)');
+  assert.equal(printLabelSelector({}), '<none>');
+  assert.equal(looseLabelSelector('nope').matches({}), false);
 });

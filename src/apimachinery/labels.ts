@@ -135,6 +135,37 @@ export function formatLabelSelector(ls: LabelSelector | null | undefined): strin
   return selectorFromLabelSelector(ls).toString();
 }
 
+/**
+ * Lenient LabelSelectorAsSelector for stored or already-validated objects (printers,
+ * controllers, cross-field validation): never throws and does not validate keys or values.
+ * null/undefined/non-object matches nothing; an unknown operator matches nothing and prints nothing.
+ */
+export function looseLabelSelector(sel: unknown): Selector {
+  if (!isRecord(sel)) return NOTHING;
+  const reqs: Requirement[] = [];
+  let unknownOp = false;
+  for (const [k, v] of Object.entries(isRecord(sel.matchLabels) ? sel.matchLabels : {})) {
+    reqs.push({ key: k, operator: '=', values: [String(v)] });
+  }
+  for (const ex of Array.isArray(sel.matchExpressions) ? sel.matchExpressions.filter(isRecord) : []) {
+    const op = typeof ex.operator === 'string' ? EXPRESSION_OPERATORS.get(ex.operator) : undefined;
+    const key = typeof ex.key === 'string' ? ex.key : '';
+    if (!op) unknownOp = true;
+    else reqs.push({ key, operator: op, values: [...new Set((Array.isArray(ex.values) ? ex.values : []).map(String))].sort() });
+  }
+  const s = new InternalSelector(sortByKey(reqs));
+  return unknownOp ? { ...NOTHING, toString: () => s.toString() } : s;
+}
+
+/** A LabelSelector's string form for tables: requirements sorted by key, "<none>" when empty (upstream FormatLabelSelector). */
+export function printLabelSelector(sel: unknown): string {
+  return looseLabelSelector(sel).toString() || '<none>';
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 const EXPRESSION_OPERATORS = new Map<string, Operator>([
   ['In', 'in'],
   ['NotIn', 'notin'],

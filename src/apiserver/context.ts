@@ -8,6 +8,7 @@ import type { KubeObject, ResourceRegistry, StrategyContext } from '../api/resou
 import { ApiError, fieldErrors, invalid } from '../apimachinery/errors.js';
 import { KeyExistsError, type Backend } from '../storage/backend.js';
 import type { ObjectStore } from './registry/store.js';
+import { formatIPv4, ipv4Range, ipv4ToNumber } from '../apimachinery/ip.js';
 
 /** Allocation ranges. */
 export interface AllocatorConfig {
@@ -17,35 +18,14 @@ export interface AllocatorConfig {
   nodePortRange: [number, number];
 }
 
-/** Parses a CIDR into its first address and size (IPv4 only). */
-export function parseCIDR(cidr: string): { base: number; size: number } {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!m) throw new Error(`invalid IPv4 CIDR ${cidr}`);
-  const ip = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-  const bits = Number(m[5]);
-  const size = 2 ** (32 - bits);
-  return { base: (ip & ~(size - 1)) >>> 0, size };
-}
-
-/** Formats a 32-bit number as dotted IPv4. */
-export function formatIPv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-function ipToNumber(ip: string): number | undefined {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
-  if (!m) return undefined;
-  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-}
-
 /** The first usable service IP of a CIDR (the `kubernetes` Service's). */
 export function firstServiceIP(cidr: string): string {
-  return formatIPv4(parseCIDR(cidr).base + 1);
+  return formatIPv4(ipv4Range(cidr).base + 1);
 }
 
 /** Creates the context strategies see. */
 export function createStrategyContext(registry: ResourceRegistry, store: ObjectStore, backend: Backend, cfg: AllocatorConfig, now: () => Date): StrategyContext {
-  const { base, size } = parseCIDR(cfg.serviceCIDR);
+  const { base, size } = ipv4Range(cfg.serviceCIDR);
   const ipKey = (ip: string) => `/registry/_allocations/serviceips/${ip}`;
   const portKey = (p: number) => `/registry/_allocations/nodeports/${p}`;
   const claim = async (key: string): Promise<boolean> => {
@@ -74,7 +54,7 @@ export function createStrategyContext(registry: ResourceRegistry, store: ObjectS
     },
     async allocateClusterIP(want) {
       if (want) {
-        const n = ipToNumber(want);
+        const n = ipv4ToNumber(want);
         if (n === undefined || n <= base || n >= base + size - 1)
           throw invalid('Service', '', '', [fieldErrors.invalid('spec.clusterIPs', [want], `failed to allocate IP ${want}: the provided IP (${want}) is not in the valid range. The range of valid IPs is ${cfg.serviceCIDR}`)]);
         if (!(await claim(ipKey(want))))

@@ -8,33 +8,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Etcd3 } from 'etcd3';
 import { startServer, type TestServer } from '../util/cluster.js';
+import { credsOf, requestOptions, type Creds } from '../util/http.js';
 import { startEtcd, type EtcdProcess } from '../../src/storage/etcd/testing.js';
 import { ensurePKI } from '../../src/apiserver/auth/pki.js';
-
-/** What a raw client needs: the server URL, its CA, and the admin client certificate. */
-interface Creds {
-  url: URL;
-  ca: string;
-  cert: string;
-  key: string;
-}
-
-async function credsOf(kubeconfig: string): Promise<Creds> {
-  const kc = parseYaml(await readFile(kubeconfig, 'utf8')) as any;
-  const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
-  return {
-    url: new URL(kc.clusters[0].cluster.server),
-    ca: b64(kc.clusters[0].cluster['certificate-authority-data']),
-    cert: b64(kc.users[0].user['client-certificate-data']),
-    key: b64(kc.users[0].user['client-key-data']),
-  };
-}
 
 interface Resp {
   status: number;
@@ -63,9 +45,9 @@ function call(c: Creds, method: string, path: string, o: CallOpts = {}): Promise
     if (!o.chunked) headers['Content-Length'] = String(Buffer.byteLength(body));
   }
   const auth = o.auth ?? 'admin';
-  const tls = auth === 'admin' ? { cert: c.cert, key: c.key } : auth === 'none' ? {} : auth;
+  const tls = auth === 'admin' ? {} : auth === 'none' ? { cert: undefined, key: undefined } : auth;
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: c.url.hostname, port: c.url.port, path, method, headers, ca: c.ca, ...tls, agent, timeout: 30_000 }, (res) => {
+    const req = https.request(requestOptions(c, method, path, { headers, ...tls, agent, timeout: 30_000 }), (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => {
@@ -123,7 +105,7 @@ function deployment(name: string, spec: Record<string, unknown> = {}): any {
 /** Reads a watch stream's lines for up to `ms`, or until the server ends it. */
 function watchLines(c: Creds, path: string, ms: number): Promise<{ status: number; lines: any[]; ended: boolean }> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: c.url.hostname, port: c.url.port, path, method: 'GET', ca: c.ca, cert: c.cert, key: c.key, agent: false }, (res) => {
+    const req = https.request(requestOptions(c, 'GET', path, { agent: false }), (res) => {
       let buf = '';
       const lines: any[] = [];
       let done = false;

@@ -11,9 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { startServer, type TestServer } from '../util/cluster.js';
+import { credsOf, requestOptions, type Creds } from '../util/http.js';
 
 const SEED = Number(process.env['K8TS_FUZZ_SEED'] ?? 0x5eed);
 const COUNT = Number(process.env['K8TS_FUZZ_COUNT'] ?? 3000);
@@ -272,18 +271,6 @@ function dryRunWrite(keep: string, current: any): Req {
 }
 
 // ---- the client ------------------------------------------------------------------------
-interface Creds {
-  url: URL;
-  ca: string;
-  cert: string;
-  key: string;
-}
-async function credsOf(kubeconfig: string): Promise<Creds> {
-  const kc = parseYaml(await readFile(kubeconfig, 'utf8')) as any;
-  const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
-  return { url: new URL(kc.clusters[0].cluster.server), ca: b64(kc.clusters[0].cluster['certificate-authority-data']), cert: b64(kc.users[0].user['client-certificate-data']), key: b64(kc.users[0].user['client-key-data']) };
-}
-
 const agent = new https.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
 /** Sends one request; watch-like answers are read for 150 ms, then the stream is dropped. */
@@ -300,7 +287,7 @@ function send(c: Creds, r: Req): Promise<Res> {
     if (r.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(r.body));
     let req: ReturnType<typeof https.request>;
     try {
-      req = https.request({ host: c.url.hostname, port: c.url.port, path: r.path, method: r.method, headers, ca: c.ca, cert: c.cert, key: c.key, agent }, (res) => {
+      req = https.request(requestOptions(c, r.method, r.path, { headers, agent }), (res) => {
         const chunks: Buffer[] = [];
         const finish = () => done({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8'), contentType: String(res.headers['content-type'] ?? '') });
         res.on('data', (d: Buffer) => chunks.push(d));

@@ -1,13 +1,13 @@
 /**
- * Small helpers shared by the non-core kind definitions: label selector matching and
- * printing (upstream's selector string form), int-or-percent rules, status counters, and
+ * Small helpers shared by the non-core kind definitions: int-or-percent rules, status counters, and
  * table cells several printers share (container names and images, Created At).
  * Generic JSON access and the Name/Age columns come from core/fields.ts and core/printers.ts.
  */
 import type { KubeObject, TableColumn } from '../resource.js';
 import { fieldErrors, type FieldError } from '../../apimachinery/errors.js';
-import { isIPv4, isIPv6, regexError, validateNonnegative } from '../../apimachinery/validation.js';
-import { arr, isObj, obj, objs, str } from './core/fields.js';
+import { rfc3339 } from '../../apimachinery/time.js';
+import { regexError, validateNonnegative } from '../../apimachinery/validation.js';
+import { arr, obj, objs, str } from './core/fields.js';
 import { column } from './core/printers.js';
 
 /** The "Created At" column of default upstream tables (RFC 3339, UTC). */
@@ -17,76 +17,13 @@ export const CREATED_AT_COLUMN: TableColumn = column('Created At', 'date', 'When
 export function createdAt(o: KubeObject): string {
   const ts = o.metadata?.creationTimestamp;
   const t = typeof ts === 'string' ? Date.parse(ts) : NaN;
-  return Number.isNaN(t) ? '' : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return Number.isNaN(t) ? '' : rfc3339(new Date(t));
 }
 
 /** Container names and images of a pod spec, each joined by "," (upstream layoutContainerCells). */
 export function containerCells(podSpec: unknown): [string, string] {
   const cs = objs(obj(podSpec).containers);
   return [cs.map((c) => str(c.name)).join(','), cs.map((c) => str(c.image)).join(',')];
-}
-
-function byKey(a: [string, string], b: [string, string]): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-}
-
-/**
- * A LabelSelector in upstream's string form: requirements sorted by key, e.g.
- * "app=web,tier in (a,b),!legacy". Empty (or absent) selectors print as "".
- */
-export function selectorString(sel: unknown): string {
-  const s = obj(sel);
-  const reqs: [string, string][] = [];
-  for (const [k, v] of Object.entries(obj(s.matchLabels))) reqs.push([k, `${k}=${String(v)}`]);
-  for (const e of objs(s.matchExpressions)) {
-    const key = str(e.key);
-    const values = [...new Set(arr(e.values).map(String))].sort().join(',');
-    if (e.operator === 'In') reqs.push([key, `${key} in (${values})`]);
-    else if (e.operator === 'NotIn') reqs.push([key, `${key} notin (${values})`]);
-    else if (e.operator === 'Exists') reqs.push([key, key]);
-    else if (e.operator === 'DoesNotExist') reqs.push([key, `!${key}`]);
-  }
-  return reqs
-    .sort(byKey)
-    .map(([, r]) => r)
-    .join(',');
-}
-
-/** Upstream metav1.FormatLabelSelector: the selector string, or "<none>" when it is empty. */
-export function formatLabelSelector(sel: unknown): string {
-  return selectorString(sel) || '<none>';
-}
-
-/**
- * Whether a LabelSelector matches a label set. An absent selector matches nothing; an
- * empty one matches everything (upstream LabelSelectorAsSelector semantics).
- */
-export function selectorMatches(sel: unknown, labels: unknown): boolean {
-  if (!isObj(sel)) return false;
-  const l = obj(labels);
-  for (const [k, v] of Object.entries(obj(sel.matchLabels))) if (l[k] !== v) return false;
-  for (const e of objs(sel.matchExpressions)) {
-    const key = str(e.key);
-    const has = Object.prototype.hasOwnProperty.call(l, key);
-    const values = arr(e.values);
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(l[key])) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(l[key])) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
 }
 
 /** True when a selector has no matchLabels and no matchExpressions. */
@@ -156,32 +93,4 @@ export function validateStatusCounters(status: unknown, path: string, fields: st
   for (const f of fields) errs.push(...validateNonnegative(s[f], `${path}.${f}`));
   for (const [f, other, msg] of caps) if (int(s, f) > int(s, other)) errs.push(fieldErrors.invalid(`${path}.${f}`, s[f], msg));
   return errs;
-}
-
-/** An IP address as a number with its width (32 or 128 bits); undefined when not an IP. */
-export function ipToBigInt(ip: string): { bits: 32 | 128; value: bigint } | undefined {
-  if (isIPv4(ip)) return { bits: 32, value: ip.split('.').reduce((acc, p) => (acc << 8n) | BigInt(p), 0n) };
-  if (!isIPv6(ip)) return undefined;
-  let s = ip;
-  const tail = s.slice(s.lastIndexOf(':') + 1);
-  if (tail.includes('.')) {
-    const v4 = ipToBigInt(tail)!.value;
-    s = `${s.slice(0, s.lastIndexOf(':') + 1)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const [head, rest] = s.split('::') as [string, string | undefined];
-  const h = head ? head.split(':') : [];
-  const r = rest ? rest.split(':') : [];
-  const groups = rest === undefined ? h : [...h, ...Array<string>(8 - h.length - r.length).fill('0'), ...r];
-  return { bits: 128, value: groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n) };
-}
-
-/** Parses "addr/len" into the network base and prefix length; undefined when malformed. */
-export function parseCIDR(cidr: string): { bits: 32 | 128; base: bigint; prefix: number } | undefined {
-  const [ip, len, extra] = cidr.split('/');
-  if (extra !== undefined || ip === undefined || len === undefined || !/^[0-9]{1,3}$/.test(len)) return undefined;
-  const addr = ipToBigInt(ip);
-  const prefix = Number(len);
-  if (!addr || prefix > addr.bits) return undefined;
-  const hostBits = BigInt(addr.bits - prefix);
-  return { bits: addr.bits, base: (addr.value >> hostBits) << hostBits, prefix };
 }

@@ -17,7 +17,8 @@ import {
 } from '../../apimachinery/validation.js';
 import { arr, isObj, obj, objs, setDefault, str } from './core/fields.js';
 import { ageCell, ageColumn, column, nameColumn } from './core/printers.js';
-import { ipToBigInt, tooMany } from './common.js';
+import { ipToBigInt } from '../../apimachinery/ip.js';
+import { tooMany } from './common.js';
 
 const MAX_ENDPOINTS = 1000;
 const MAX_ADDRESSES = 100;

@@ -9,7 +9,7 @@ import type { KubeObject, ResourceDef } from '../resource.js';
 import { fieldErrors, type FieldError } from '../../apimachinery/errors.js';
 import { isQualifiedName, validateImmutable, validateWith } from '../../apimachinery/validation.js';
 import { isObj, num, obj, str } from './core/fields.js';
-import { column, timestampSince } from './core/printers.js';
+import { eventTable as coreEventTable } from './core/event.js';
 
 const REPORTING_INSTANCE_MAX = 128;
 const ACTION_MAX = 128;
@@ -81,29 +81,19 @@ export function validateEventUpdate(o: KubeObject, old: KubeObject): FieldError[
   return IMMUTABLE_FIELDS.flatMap((f) => validateImmutable(o[f], old[f], f));
 }
 
-function formatSource(o: KubeObject): string {
-  const source = obj(o.deprecatedSource);
-  const component = str(source.component) || str(o.reportingController);
-  const instance = str(source.host) || str(o.reportingInstance);
-  if (!component) return '<unknown>';
-  return instance ? `${component}, ${instance}` : component;
-}
-
-/** The table row of an event (all columns, wide ones included). */
+/** The table row of an event (all columns, wide ones included): the core/v1 row of its core/v1 form. */
 export function eventCells(o: KubeObject, now: Date): unknown[] {
-  const firstSeen = isSet(o.deprecatedFirstTimestamp) ? timestampSince(o.deprecatedFirstTimestamp, now) : timestampSince(o.eventTime, now);
-  let lastSeen = isSet(o.deprecatedLastTimestamp) ? timestampSince(o.deprecatedLastTimestamp, now) : firstSeen;
-  let count = num(o.deprecatedCount) ?? 0;
-  if (isObj(o.series)) {
-    lastSeen = timestampSince(o.series.lastObservedTime, now);
-    count = num(o.series.count) ?? 0;
-  } else if (count === 0) {
-    count = 1;
-  }
-  const regarding = obj(o.regarding);
-  const kind = str(regarding.kind).toLowerCase();
-  const target = regarding.name ? `${kind}/${str(regarding.name)}` : kind;
-  return [lastSeen, str(o.type), str(o.reason), target, str(regarding.fieldPath), formatSource(o), str(o.note).trim(), firstSeen, count, o.metadata.name];
+  const core: KubeObject = {
+    ...o,
+    involvedObject: o.regarding,
+    message: o.note,
+    firstTimestamp: o.deprecatedFirstTimestamp,
+    lastTimestamp: o.deprecatedLastTimestamp,
+    count: o.deprecatedCount,
+    source: o.deprecatedSource,
+    reportingComponent: o.reportingController,
+  };
+  return coreEventTable.cells(core, now);
 }
 
 function regardingField(f: string): (o: KubeObject) => string {
@@ -133,21 +123,7 @@ export const eventResource: ResourceDef = {
     type: (o) => str(o.type),
   },
   openapiName: 'io.k8s.api.events.v1.Event',
-  table: {
-    columns: [
-      column('Last Seen', 'string', 'Time since the event was last observed.'),
-      column('Type', 'string', 'Normal or Warning.'),
-      column('Reason', 'string', 'Short machine-readable reason.'),
-      column('Object', 'string', 'The object the event is about.'),
-      column('Subobject', 'string', 'Part of the object the event is about.', true),
-      column('Source', 'string', 'Component (and instance) that reported the event.', true),
-      column('Message', 'string', 'Human-readable description.'),
-      column('First Seen', 'string', 'Time since the event was first observed.', true),
-      column('Count', 'string', 'How many times the event was observed.', true),
-      { ...column('Name', 'string', 'Name of the event object.', true), format: 'name' },
-    ],
-    cells: eventCells,
-  },
+  table: { columns: coreEventTable.columns, cells: eventCells },
 };
 
 /** Event (events.k8s.io/v1). */

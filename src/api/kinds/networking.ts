@@ -5,23 +5,11 @@
  */
 import type { KubeObject, ResourceDef } from '../resource.js';
 import { fieldErrors, type FieldError } from '../../apimachinery/errors.js';
-import {
-  isDNS1035Label,
-  isDNS1123Label,
-  isDNS1123Subdomain,
-  isValidCIDR,
-  isValidIP,
-  isValidPortName,
-  isValidPortNum,
-  regexError,
-  validateEnum,
-  validateImmutable,
-  validateLabelSelector,
-  validateWith,
-} from '../../apimachinery/validation.js';
+import { printLabelSelector } from '../../apimachinery/labels.js';
+import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isValidCIDR, isValidIP, isValidPortName, isValidPortNum, regexError, validateEnum, validateImmutable, validateLabelSelector, validateWith } from '../../apimachinery/validation.js';
 import { arr, ensureObj, isObj, num, obj, objs, setDefault, str } from './core/fields.js';
 import { ageCell, ageColumn, column, nameColumn } from './core/printers.js';
-import { formatLabelSelector, parseCIDR } from './common.js';
+import { parseCIDR } from '../../apimachinery/ip.js';
 
 const GROUP = 'networking.k8s.io';
 const PATH_TYPES = ['Exact', 'ImplementationSpecific', 'Prefix'];
@@ -348,7 +336,7 @@ export const networkPolicyResource: ResourceDef = {
   openapiName: 'io.k8s.api.networking.v1.NetworkPolicy',
   table: {
     columns: [nameColumn, column('Pod-Selector', 'string', 'Pods the policy applies to.'), ageColumn],
-    cells: (o, now) => [o.metadata.name, formatLabelSelector(obj(o.spec).podSelector), ageCell(o, now)],
+    cells: (o, now) => [o.metadata.name, printLabelSelector(obj(o.spec).podSelector), ageCell(o, now)],
   },
 };
 

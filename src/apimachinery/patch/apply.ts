@@ -12,7 +12,8 @@ import type { KubeObject } from '../../api/resource.js';
 import { ApiError, badRequest } from '../errors.js';
 import { unknownPatchError } from './errors.js';
 import { FieldSet, pathToString, type PathElement } from './fieldpath.js';
-import { clone, dropNulls, isObject, jsonEqual, rfc3339, stableStringify, type JsonObject } from './jsonvalue.js';
+import { clone, dropNulls, isObject, jsonEqual, stableStringify, type JsonObject } from './jsonvalue.js';
+import { rfc3339 } from '../time.js';
 import {
   STRIPPED_FIELDS,
   capUpdateManagers,

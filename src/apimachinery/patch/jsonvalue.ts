@@ -82,8 +82,3 @@ export function goJsonTypeName(v: unknown): string {
   if (typeof v === 'boolean') return 'bool';
   return typeof v === 'object' ? 'object' : typeof v;
 }
-
-/** RFC 3339 timestamp in UTC without fractional seconds ("2024-01-02T03:04:05Z"). */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z');
-}

@@ -7,7 +7,8 @@
 import type { ManagedFieldsEntry } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject } from '../../api/resource.js';
 import { FieldSet, decodeFieldsV1, encodeFieldsV1, fieldPE } from './fieldpath.js';
-import { clone, isObject, rfc3339, type JsonObject } from './jsonvalue.js';
+import { clone, isObject, type JsonObject } from './jsonvalue.js';
+import { rfc3339 } from '../time.js';
 import type { PatchSchema } from './mergekeys.js';
 import { compare, type Comparison } from './typed.js';
 

@@ -23,6 +23,7 @@ import {
   timeout,
   type FieldError,
 } from '../../apimachinery/errors.js';
+import { rfc3339 } from '../../apimachinery/time.js';
 import { decodeContinue, decodeObject, encodeContinue, encodeObject, objectKey, resourcePrefix } from './keys.js';
 
 /** The largest object stored (1.5 MiB, etcd's default request limit). */
@@ -465,11 +466,6 @@ export function mapStorageError(e: unknown): never {
   if (e instanceof CompactedError) throw expired(`too old resource version: ${e.requested} (${e.compacted})`);
   if (e instanceof FutureRevisionError) throw timeout(`Too large resource version: ${e.requested}, current: ${e.current}`);
   throw e;
-}
-
-/** RFC 3339 with second precision, as Kubernetes serializes metav1.Time. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function tracksGeneration(def: ResourceDef, obj: KubeObject): boolean {

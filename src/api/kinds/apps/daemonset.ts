@@ -7,12 +7,13 @@
  */
 import type { KubeObject, ResourceDef } from '../../resource.js';
 import { fieldErrors, type FieldError } from '../../../apimachinery/errors.js';
+import { looseLabelSelector } from '../../../apimachinery/labels.js';
 import { deepEqual, validateNonnegative } from '../../../apimachinery/validation.js';
 import { ensureObj, obj, setDefault } from '../core/fields.js';
-import { ageCell, ageColumn, column, formatLabels, nameColumn } from '../core/printers.js';
+import { column, formatLabels } from '../core/printers.js';
 import { defaultPodTemplateSpec } from '../core/index.js';
-import { containerCells, int, intOrPercentValue, selectorString, validateIntOrPercent, validateNotMoreThan100Percent, validateStatusCounters } from '../common.js';
-import { containersColumns, selectorColumn, validateSelectorImmutable, validateWorkloadSelector, validateWorkloadTemplate } from './workload.js';
+import { int, intOrPercentValue, validateIntOrPercent, validateNotMoreThan100Percent, validateStatusCounters } from '../common.js';
+import { validateSelectorImmutable, validateWorkloadSelector, validateWorkloadTemplate, workloadTable, podTemplateSpec } from './workload.js';
 
 /** Annotation recording how many times the pod template changed (upstream's templateGeneration). */
 export const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
@@ -115,37 +116,27 @@ export const daemonSetResource: ResourceDef = {
     validateStatusUpdate: validateDaemonSetStatus,
   },
   openapiName: 'io.k8s.api.apps.v1.DaemonSet',
-  table: {
-    columns: [
-      nameColumn,
+  table: workloadTable(
+    [
       column('Desired', 'integer', 'Nodes that should run the daemon pod.'),
       column('Current', 'integer', 'Nodes running at least one daemon pod.'),
       column('Ready', 'integer', 'Nodes whose daemon pod is ready.'),
       column('Up-to-date', 'integer', 'Nodes running the latest pod template.'),
       column('Available', 'integer', 'Nodes whose daemon pod is available.'),
       column('Node Selector', 'string', 'Node labels a node needs to run the daemon pod.'),
-      ageColumn,
-      ...containersColumns,
-      selectorColumn,
     ],
-    cells(o, now) {
-      const spec = obj(o.spec);
+    (o) => {
       const status = obj(o.status);
-      const podSpec = obj(obj(spec.template).spec);
-      const [names, images] = containerCells(podSpec);
       return [
-        o.metadata.name,
         int(status, 'desiredNumberScheduled'),
         int(status, 'currentNumberScheduled'),
         int(status, 'numberReady'),
         int(status, 'updatedNumberScheduled'),
         int(status, 'numberAvailable'),
-        formatLabels(podSpec.nodeSelector),
-        ageCell(o, now),
-        names,
-        images,
-        selectorString(spec.selector),
+        formatLabels(podTemplateSpec(o).nodeSelector),
       ];
     },
-  },
+    podTemplateSpec,
+    (o) => looseLabelSelector(obj(o.spec).selector).toString(),
+  ),
 };

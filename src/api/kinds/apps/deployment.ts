@@ -5,12 +5,13 @@
  */
 import type { KubeObject, ResourceDef, Strategy } from '../../resource.js';
 import { fieldErrors, type FieldError } from '../../../apimachinery/errors.js';
+import { looseLabelSelector } from '../../../apimachinery/labels.js';
 import { validateNonnegative } from '../../../apimachinery/validation.js';
 import { ensureObj, num, obj, setDefault } from '../core/fields.js';
-import { ageCell, ageColumn, column, nameColumn } from '../core/printers.js';
+import { column } from '../core/printers.js';
 import { defaultPodTemplateSpec } from '../core/index.js';
-import { containerCells, int, intOrPercentValue, selectorString, validateIntOrPercent, validateNotMoreThan100Percent, validateStatusCounters } from '../common.js';
-import { containersColumns, selectorColumn, validateSelectorImmutable, validateWorkloadSelector, validateWorkloadTemplate } from './workload.js';
+import { int, intOrPercentValue, validateIntOrPercent, validateNotMoreThan100Percent, validateStatusCounters } from '../common.js';
+import { EXCEEDS_REPLICAS, validateSelectorImmutable, validateWorkloadSelector, validateWorkloadTemplate, workloadTable, podTemplateSpec } from './workload.js';
 
 /** Fills apps/v1 Deployment defaults in place (spec and its pod template). */
 export function defaultDeployment(o: KubeObject): void {
@@ -73,8 +74,6 @@ export function validateDeployment(o: KubeObject): FieldError[] {
   return errs;
 }
 
-const exceedsReplicas = 'cannot be greater than status.replicas';
-
 /** Validates a Deployment status write. */
 export function validateDeploymentStatus(o: KubeObject): FieldError[] {
   const status = obj(o.status);
@@ -83,9 +82,9 @@ export function validateDeploymentStatus(o: KubeObject): FieldError[] {
     'status',
     ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'collisionCount'],
     [
-      ['updatedReplicas', 'replicas', exceedsReplicas],
-      ['readyReplicas', 'replicas', exceedsReplicas],
-      ['availableReplicas', 'replicas', exceedsReplicas],
+      ['updatedReplicas', 'replicas', EXCEEDS_REPLICAS],
+      ['readyReplicas', 'replicas', EXCEEDS_REPLICAS],
+      ['availableReplicas', 'replicas', EXCEEDS_REPLICAS],
       ['availableReplicas', 'readyReplicas', 'cannot be greater than readyReplicas'],
     ],
   );
@@ -114,30 +113,17 @@ export const deploymentResource: ResourceDef = {
   },
   strategy,
   openapiName: 'io.k8s.api.apps.v1.Deployment',
-  table: {
-    columns: [
-      nameColumn,
+  table: workloadTable(
+    [
       column('Ready', 'string', 'Ready pods out of the desired number.'),
       column('Up-to-date', 'integer', 'Pods running the latest pod template.'),
       column('Available', 'integer', 'Pods available to serve (ready for at least minReadySeconds).'),
-      ageColumn,
-      ...containersColumns,
-      selectorColumn,
     ],
-    cells(o, now) {
-      const spec = obj(o.spec);
+    (o) => {
       const status = obj(o.status);
-      const [names, images] = containerCells(obj(spec.template).spec);
-      return [
-        o.metadata.name,
-        `${int(status, 'readyReplicas')}/${int(spec, 'replicas')}`,
-        int(status, 'updatedReplicas'),
-        int(status, 'availableReplicas'),
-        ageCell(o, now),
-        names,
-        images,
-        selectorString(spec.selector),
-      ];
+      return [`${int(status, 'readyReplicas')}/${int(o.spec, 'replicas')}`, int(status, 'updatedReplicas'), int(status, 'availableReplicas')];
     },
-  },
+    podTemplateSpec,
+    (o) => looseLabelSelector(obj(o.spec).selector).toString(),
+  ),
 };

@@ -5,12 +5,13 @@
  */
 import type { KubeObject, ResourceDef } from '../../resource.js';
 import type { FieldError } from '../../../apimachinery/errors.js';
+import { looseLabelSelector } from '../../../apimachinery/labels.js';
 import { validateNonnegative } from '../../../apimachinery/validation.js';
 import { ensureObj, obj, setDefault } from '../core/fields.js';
-import { ageCell, ageColumn, column, nameColumn } from '../core/printers.js';
+import { column } from '../core/printers.js';
 import { defaultPodTemplateSpec } from '../core/index.js';
-import { containerCells, int, selectorString, validateStatusCounters } from '../common.js';
-import { containersColumns, selectorColumn, validateSelectorImmutable, validateWorkloadSelector, validateWorkloadTemplate } from './workload.js';
+import { int, validateStatusCounters } from '../common.js';
+import { EXCEEDS_REPLICAS, validateSelectorImmutable, validateWorkloadSelector, validateWorkloadTemplate, workloadTable, podTemplateSpec } from './workload.js';
 
 /** Fills apps/v1 ReplicaSet defaults in place. */
 export function defaultReplicaSet(o: KubeObject): void {
@@ -31,8 +32,6 @@ export function validateReplicaSet(o: KubeObject): FieldError[] {
   ];
 }
 
-const exceedsReplicas = 'cannot be greater than status.replicas';
-
 /** Validates a ReplicaSet status write. */
 export function validateReplicaSetStatus(o: KubeObject): FieldError[] {
   return validateStatusCounters(
@@ -40,9 +39,9 @@ export function validateReplicaSetStatus(o: KubeObject): FieldError[] {
     'status',
     ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration'],
     [
-      ['fullyLabeledReplicas', 'replicas', exceedsReplicas],
-      ['readyReplicas', 'replicas', exceedsReplicas],
-      ['availableReplicas', 'replicas', exceedsReplicas],
+      ['fullyLabeledReplicas', 'replicas', EXCEEDS_REPLICAS],
+      ['readyReplicas', 'replicas', EXCEEDS_REPLICAS],
+      ['availableReplicas', 'replicas', EXCEEDS_REPLICAS],
       ['availableReplicas', 'readyReplicas', 'cannot be greater than readyReplicas'],
     ],
   );
@@ -70,29 +69,14 @@ export const replicaSetResource: ResourceDef = {
   },
   fieldSelectors: { 'status.replicas': (o) => String(int(o.status, 'replicas')) },
   openapiName: 'io.k8s.api.apps.v1.ReplicaSet',
-  table: {
-    columns: [
-      nameColumn,
+  table: workloadTable(
+    [
       column('Desired', 'integer', 'Number of pods the ReplicaSet wants.'),
       column('Current', 'integer', 'Number of pods the ReplicaSet has.'),
       column('Ready', 'integer', 'Number of those pods that are ready.'),
-      ageColumn,
-      ...containersColumns,
-      selectorColumn,
     ],
-    cells(o, now) {
-      const spec = obj(o.spec);
-      const [names, images] = containerCells(obj(spec.template).spec);
-      return [
-        o.metadata.name,
-        int(spec, 'replicas'),
-        int(o.status, 'replicas'),
-        int(o.status, 'readyReplicas'),
-        ageCell(o, now),
-        names,
-        images,
-        selectorString(spec.selector),
-      ];
-    },
-  },
+    (o) => [int(o.spec, 'replicas'), int(o.status, 'replicas'), int(o.status, 'readyReplicas')],
+    podTemplateSpec,
+    (o) => looseLabelSelector(obj(o.spec).selector).toString(),
+  ),
 };

@@ -8,10 +8,10 @@ import type { KubeObject, ResourceDef } from '../../resource.js';
 import { fieldErrors, type FieldError } from '../../../apimachinery/errors.js';
 import { deepEqual, validateNonnegative } from '../../../apimachinery/validation.js';
 import { ensureObj, isObj, obj, objs, setDefault, setDefaultString } from '../core/fields.js';
-import { ageCell, ageColumn, column, nameColumn } from '../core/printers.js';
+import { column } from '../core/printers.js';
 import { defaultPodTemplateSpec } from '../core/index.js';
-import { containerCells, int, intOrPercentValue, validateIntOrPercent, validateNotMoreThan100Percent, validateStatusCounters } from '../common.js';
-import { containersColumns, validateWorkloadSelector, validateWorkloadTemplate } from './workload.js';
+import { int, intOrPercentValue, validateIntOrPercent, validateNotMoreThan100Percent, validateStatusCounters } from '../common.js';
+import { EXCEEDS_REPLICAS, validateWorkloadSelector, validateWorkloadTemplate, workloadTable, podTemplateSpec } from './workload.js';
 
 /** Fills apps/v1 StatefulSet defaults in place (spec, pod template, claim templates). */
 export function defaultStatefulSet(o: KubeObject): void {
@@ -113,8 +113,6 @@ export function validateStatefulSetUpdate(o: KubeObject, old: KubeObject): Field
   ];
 }
 
-const exceedsReplicas = 'cannot be greater than status.replicas';
-
 /** Validates a StatefulSet status write. */
 export function validateStatefulSetStatus(o: KubeObject): FieldError[] {
   return validateStatusCounters(
@@ -122,10 +120,10 @@ export function validateStatefulSetStatus(o: KubeObject): FieldError[] {
     'status',
     ['replicas', 'readyReplicas', 'currentReplicas', 'updatedReplicas', 'availableReplicas', 'observedGeneration', 'collisionCount'],
     [
-      ['readyReplicas', 'replicas', exceedsReplicas],
-      ['currentReplicas', 'replicas', exceedsReplicas],
-      ['updatedReplicas', 'replicas', exceedsReplicas],
-      ['availableReplicas', 'replicas', exceedsReplicas],
+      ['readyReplicas', 'replicas', EXCEEDS_REPLICAS],
+      ['currentReplicas', 'replicas', EXCEEDS_REPLICAS],
+      ['updatedReplicas', 'replicas', EXCEEDS_REPLICAS],
+      ['availableReplicas', 'replicas', EXCEEDS_REPLICAS],
       ['availableReplicas', 'readyReplicas', 'cannot be greater than status.readyReplicas'],
     ],
   );
@@ -153,12 +151,9 @@ export const statefulSetResource: ResourceDef = {
     validateStatusUpdate: validateStatefulSetStatus,
   },
   openapiName: 'io.k8s.api.apps.v1.StatefulSet',
-  table: {
-    columns: [nameColumn, column('Ready', 'string', 'Ready pods out of the desired number.'), ageColumn, ...containersColumns],
-    cells(o, now) {
-      const spec = obj(o.spec);
-      const [names, images] = containerCells(obj(spec.template).spec);
-      return [o.metadata.name, `${int(o.status, 'readyReplicas')}/${int(spec, 'replicas')}`, ageCell(o, now), names, images];
-    },
-  },
+  table: workloadTable(
+    [column('Ready', 'string', 'Ready pods out of the desired number.')],
+    (o) => [`${int(o.status, 'readyReplicas')}/${int(o.spec, 'replicas')}`],
+    podTemplateSpec,
+  ),
 };

@@ -6,12 +6,13 @@
  */
 import type { KubeObject, ResourceDef } from '../../resource.js';
 import { fieldErrors, type FieldError } from '../../../apimachinery/errors.js';
+import { printLabelSelector } from '../../../apimachinery/labels.js';
 import { validateNonnegative } from '../../../apimachinery/validation.js';
 import { arr, ensureObj, obj, setDefault, setDefaultString } from '../core/fields.js';
-import { ageCell, ageColumn, column, nameColumn, timestampSince } from '../core/printers.js';
+import { column, timestampSince } from '../core/printers.js';
 import { defaultPodTemplateSpec } from '../core/index.js';
-import { containerCells, formatLabelSelector } from '../common.js';
-import { containersColumns, selectorColumn } from '../apps/workload.js';
+
+import { workloadTable } from '../apps/workload.js';
 import { isKnownTimeZone, parseCronSchedule } from './cron.js';
 import { validateJobSpec } from './job.js';
 
@@ -100,36 +101,31 @@ export const cronJobResource: ResourceDef = {
     validate: validateCronJob,
   },
   openapiName: 'io.k8s.api.batch.v1.CronJob',
-  table: {
-    columns: [
-      nameColumn,
+  table: workloadTable(
+    [
       column('Schedule', 'string', 'When jobs are started, in cron syntax.'),
       column('Timezone', 'string', 'Time zone the schedule is read in.'),
       column('Suspend', 'boolean', 'Whether new runs are suspended.'),
       column('Active', 'integer', 'Jobs currently running.'),
       column('Last Schedule', 'string', 'Time since a job was last scheduled.'),
-      ageColumn,
-      ...containersColumns,
-      selectorColumn,
     ],
-    cells(o, now) {
+    (o, now) => {
       const spec = obj(o.spec);
       const status = obj(o.status);
-      const jobSpec = obj(obj(spec.jobTemplate).spec);
-      const [names, images] = containerCells(obj(jobSpec.template).spec);
       const suspend = typeof spec.suspend === 'boolean' ? (spec.suspend ? 'True' : 'False') : '<unset>';
       return [
-        o.metadata.name,
         spec.schedule ?? '',
         typeof spec.timeZone === 'string' ? spec.timeZone : '<none>',
         suspend,
         arr(status.active).length,
         status.lastScheduleTime ? timestampSince(status.lastScheduleTime, now) : '<none>',
-        ageCell(o, now),
-        names,
-        images,
-        formatLabelSelector(jobSpec.selector),
       ];
     },
-  },
+    (o) => obj(jobTemplateSpec(o).template).spec,
+    (o) => printLabelSelector(jobTemplateSpec(o).selector),
+  ),
 };
+
+function jobTemplateSpec(o: KubeObject): Record<string, unknown> {
+  return obj(obj(obj(o.spec).jobTemplate).spec);
+}

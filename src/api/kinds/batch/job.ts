@@ -8,12 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import type { KubeObject, ResourceDef } from '../../resource.js';
 import { fieldErrors, type FieldError } from '../../../apimachinery/errors.js';
+import { looseLabelSelector, printLabelSelector } from '../../../apimachinery/labels.js';
 import { deepEqual, isDNS1123Label, validateEnum, validateImmutable, validateLabelSelector, validateNonnegative } from '../../../apimachinery/validation.js';
 import { ensureObj, isObj, keyCount, num, obj, objs, setDefault, str } from '../core/fields.js';
-import { ageCell, ageColumn, column, humanDuration, nameColumn } from '../core/printers.js';
+import { column, humanDuration } from '../core/printers.js';
 import { defaultPodTemplateSpec, validatePodTemplateSpec } from '../core/index.js';
-import { containerCells, formatLabelSelector, hasTrueCondition, int, selectorMatches, validateStatusCounters } from '../common.js';
-import { containersColumns, selectorColumn, SELECTOR_MISMATCH } from '../apps/workload.js';
+import { hasTrueCondition, int, validateStatusCounters } from '../common.js';
+import { SELECTOR_MISMATCH, workloadTable, podTemplateSpec } from '../apps/workload.js';
 
 /** Label (and selector key) holding the Job's uid. */
 export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
@@ -92,7 +93,7 @@ function validateGeneratedSelector(o: KubeObject): FieldError[] {
     ...hasLabel(labels, CONTROLLER_UID_LABEL, uid),
     ...hasLabel(labels, JOB_NAME_LABEL, name),
   );
-  if (!selectorMatches(spec.selector, { [CONTROLLER_UID_LABEL]: uid })) {
+  if (!looseLabelSelector(spec.selector).matches({ [CONTROLLER_UID_LABEL]: uid })) {
     errs.push(fieldErrors.invalid('spec.selector', spec.selector, '`selector` not auto-generated'));
   }
   return errs;
@@ -147,7 +148,7 @@ export function validateJob(o: KubeObject): FieldError[] {
   } else {
     errs.push(...validateLabelSelector(spec.selector, 'spec.selector'));
     const labels = obj(obj(spec.template).metadata).labels;
-    if (!selectorMatches(spec.selector, labels)) errs.push(fieldErrors.invalid('spec.template.metadata.labels', labels ?? {}, SELECTOR_MISMATCH));
+    if (!looseLabelSelector(spec.selector).matches(obj(labels) as Record<string, string>)) errs.push(fieldErrors.invalid('spec.template.metadata.labels', labels ?? {}, SELECTOR_MISMATCH));
   }
   errs.push(...validateJobSpec(spec, 'spec'));
   const completions = num(spec.completions);
@@ -256,20 +257,14 @@ export const jobResource: ResourceDef = {
   },
   fieldSelectors: { 'status.successful': (o) => String(int(o.status, 'succeeded')) },
   openapiName: 'io.k8s.api.batch.v1.Job',
-  table: {
-    columns: [
-      nameColumn,
+  table: workloadTable(
+    [
       column('Status', 'string', 'Current state of the job.'),
       column('Completions', 'string', 'Succeeded pods out of the desired completions.'),
       column('Duration', 'string', 'How long the job ran (or has been running).'),
-      ageColumn,
-      ...containersColumns,
-      selectorColumn,
     ],
-    cells(o, now) {
-      const spec = obj(o.spec);
-      const [names, images] = containerCells(obj(spec.template).spec);
-      return [o.metadata.name, jobStatus(o), jobCompletions(o), jobDuration(o, now), ageCell(o, now), names, images, formatLabelSelector(spec.selector)];
-    },
-  },
+    (o, now) => [jobStatus(o), jobCompletions(o), jobDuration(o, now)],
+    podTemplateSpec,
+    (o) => printLabelSelector(obj(o.spec).selector),
+  ),
 };

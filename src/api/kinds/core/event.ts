@@ -45,15 +45,23 @@ export function validateEvent(ev: KubeObject): FieldError[] {
   return errs;
 }
 
-/** Upstream formatEventSource: "component, host" (falling back to reportingController/instance). */
+/**
+ * Upstream formatEventSource: "component, host" (falling back to reportingComponent and
+ * reportingInstance), "<unknown>" without a component.
+ */
 export function eventSource(ev: KubeObject): string {
   const src = obj(ev.source);
   const component = str(src.component) || str(ev.reportingComponent);
   const instance = str(src.host) || str(ev.reportingInstance);
+  if (!component) return '<unknown>';
   return instance ? `${component}, ${instance}` : component;
 }
 
-const eventTable: TableDef = {
+/**
+ * The `kubectl get events` table of a core/v1 Event; events.k8s.io/v1 Events print through
+ * it after renaming their fields to the core/v1 ones (as upstream converts them).
+ */
+export const eventTable: TableDef = {
   columns: [
     column('Last Seen', 'string', 'The time at which the most recent occurrence of this event was recorded.'),
     column('Type', 'string', 'Type of this event (Normal, Warning), new types could be added in the future'),

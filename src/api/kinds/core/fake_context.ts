@@ -1,10 +1,11 @@
 /**
  * An in-memory StrategyContext for unit tests of strategies: objects keyed by
  * group/resource/namespace/name, sequential cluster IPs from 10.96.0.1 and node ports from
- * 30000, with allocation bookkeeping visible to assertions.
+ * 30000, with allocation bookkeeping visible to assertions; and small helpers the core kind
+ * tests share (test objects, the create-time strategy steps, compact error lists).
  */
 import { ApiError } from '../../../apimachinery/errors.js';
-import type { KubeObject, StrategyContext } from '../../resource.js';
+import type { KubeObject, ResourceDef, StrategyContext } from '../../resource.js';
 
 /** The fake context plus its state. */
 export interface FakeContext extends StrategyContext {
@@ -69,4 +70,21 @@ export function fakeContext(now = new Date('2024-05-01T12:00:00Z')): FakeContext
       ports.delete(p);
     },
   };
+}
+
+/** An object whose metadata is `meta` over a creationTimestamp of `created`, plus the top-level fields in `rest`. */
+export function testObject(created: string, meta: Record<string, unknown>, rest: Record<string, unknown> = {}): KubeObject {
+  return { metadata: { creationTimestamp: created, ...meta }, ...rest } as KubeObject;
+}
+
+/** Runs `def`'s default and prepareForCreate on `obj` in place (as a create does) and returns it. */
+export async function prepareObject(def: ResourceDef, obj: KubeObject, ctx: StrategyContext): Promise<KubeObject> {
+  await def.strategy?.default?.(obj, ctx);
+  await def.strategy?.prepareForCreate?.(obj, ctx);
+  return obj;
+}
+
+/** [type, field] of each error, for compact assertions. */
+export function typesAndFields(errs: { type: string; field: string }[]): Array<[string, string]> {
+  return errs.map((e) => [e.type, e.field]);
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject, ResourceDef } from '../../resource.js';
 import { configMapResource, secretResource } from './configmap.js';
 import { eventResource } from './event.js';
-import { fakeContext } from './fake_context.js';
+import { fakeContext, prepareObject, testObject, typesAndFields as fields } from './fake_context.js';
 import { coreResources } from './index.js';
 import { namespaceResource } from './namespace.js';
 import { nodeResource } from './node.js';
@@ -12,19 +12,8 @@ import { endpointsResource, serviceAccountResource } from './serviceaccount.js';
 const now = new Date('2024-05-01T12:00:00Z');
 const ctx = fakeContext(now);
 
-function o(meta: Record<string, unknown>, rest: Record<string, unknown> = {}): KubeObject {
-  return { metadata: { creationTimestamp: '2024-05-01T10:00:00Z', ...meta }, ...rest } as KubeObject;
-}
-
-async function prepared(def: ResourceDef, obj: KubeObject): Promise<KubeObject> {
-  await def.strategy?.default?.(obj, ctx);
-  await def.strategy?.prepareForCreate?.(obj, ctx);
-  return obj;
-}
-
-function fields(errs: { type: string; field: string }[]): Array<[string, string]> {
-  return errs.map((e) => [e.type, e.field]);
-}
+const o = (meta: Record<string, unknown>, rest: Record<string, unknown> = {}): KubeObject => testObject('2024-05-01T10:00:00Z', meta, rest);
+const prepared = (def: ResourceDef, obj: KubeObject): Promise<KubeObject> => prepareObject(def, obj, ctx);
 
 test('core registry entries', () => {
   const defs = coreResources();

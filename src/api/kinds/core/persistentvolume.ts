@@ -4,6 +4,7 @@
  * PersistentVolumeClaim shares.
  */
 import { fieldErrors, type FieldError } from '../../../apimachinery/errors.js';
+import { rfc3339 } from '../../../apimachinery/time.js';
 import { isDNS1123Subdomain, validateEnum, validateImmutable, validateWith } from '../../../apimachinery/validation.js';
 import type { KubeObject, ResourceDef } from '../../resource.js';
 import { arr, ensureObj, obj, str, type Obj } from './fields.js';
@@ -111,7 +112,7 @@ export const persistentVolumeResource: ResourceDef = {
       if (spec.hostPath && typeof spec.hostPath === 'object' && obj(spec.hostPath).type === undefined) obj(spec.hostPath).type = '';
     },
     prepareForCreate(pv, ctx) {
-      pv.status = { phase: 'Pending', lastPhaseTransitionTime: ctx.now().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+      pv.status = { phase: 'Pending', lastPhaseTransitionTime: rfc3339(ctx.now()) };
     },
     validate: validatePV,
     validateUpdate: validatePVUpdate,

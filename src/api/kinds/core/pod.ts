@@ -4,6 +4,7 @@
  * initial status (Pending + QoS class), validation, graceful deletion and field selectors.
  */
 import { conflict, fieldErrors, forbidden, type FieldError } from '../../../apimachinery/errors.js';
+import { rfc3339 } from '../../../apimachinery/time.js';
 import type { KubeObject, ResourceDef, StrategyContext } from '../../resource.js';
 import { arr, boolString, ensureObj, isObj, obj, objs, setDefault, setDefaultString, str, type Obj } from './fields.js';
 import { DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS, defaultPodSpec } from './pod_defaults.js';
@@ -212,7 +213,7 @@ export function applyPodBinding(pod: KubeObject, binding: KubeObject, now: Date)
   const status = ensureObj(pod, 'status');
   const conditions = objs(status.conditions);
   const existing = conditions.find((c) => c.type === 'PodScheduled');
-  const ts = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const ts = rfc3339(now);
   if (!existing) status.conditions = [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: ts }];
   else if (existing.status !== 'True') {
     existing.status = 'True';

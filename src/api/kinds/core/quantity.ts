@@ -1,18 +1,15 @@
 /**
- * Quantity helpers for kind strategies over apimachinery/quantity.ts: total parsing of
- * untyped JSON values, comparison, canonical rewriting of ResourceLists ("1.5Gi" is stored
- * as "1536Mi", "0.5" as "500m", as upstream) and FieldError-returning validators.
+ * Quantity helpers for kind strategies over apimachinery/quantity.ts (which owns parsing,
+ * arithmetic and formatting): total parsing of untyped JSON values, comparison, canonical
+ * rewriting of ResourceLists ("1.5Gi" is stored as "1536Mi", "0.5" as "500m", as upstream)
+ * and FieldError-returning validators.
  */
 import { fieldErrors, type FieldError } from '../../../apimachinery/errors.js';
 import { Quantity as ApiQuantity, ERR_FORMAT_WRONG, tryParseQuantity, type QuantityFormat } from '../../../apimachinery/quantity.js';
 
 export type { QuantityFormat };
-
-/** A parsed quantity: value × 10^9 as a bigint, and its format. */
-export interface Quantity {
-  nanos: bigint;
-  format: QuantityFormat;
-}
+/** A parsed quantity (the apimachinery class: exact nano-unit value and format). */
+export type Quantity = ApiQuantity;
 
 const NANO = 1_000_000_000n;
 
@@ -33,9 +30,7 @@ export function isQuantity(v: unknown): boolean {
 
 /** -1, 0 or 1 comparing two quantities (unparsable values count as 0). */
 export function compareQuantities(a: unknown, b: unknown): number {
-  const x = nanosOf(a);
-  const y = nanosOf(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+  return new ApiQuantity(nanosOf(a)).cmp(new ApiQuantity(nanosOf(b)));
 }
 
 /** The exact value in nano-units (0 when unparsable). */
@@ -63,22 +58,17 @@ export function intValue(v: unknown): bigint {
   return q * NANO < n ? q + 1n : q;
 }
 
-/** Upstream canonical text of a quantity. */
-export function formatQuantity(q: Quantity): string {
-  return new ApiQuantity(q.nanos, q.format).toString();
-}
-
 /** Canonical text of a quantity string/number; the input unchanged when unparsable. */
 export function canonicalQuantity(v: unknown): unknown {
   const q = parseQuantity(v);
-  return q ? formatQuantity(q) : v;
+  return q ? q.toString() : v;
 }
 
 /** Sum of quantities, formatted in the format of the first one (DecimalSI when empty). */
 export function addQuantities(...vs: unknown[]): string {
   const qs = vs.map(parseQuantity).filter((q): q is Quantity => q !== undefined);
   const nanos = qs.reduce((s, q) => s + q.nanos, 0n);
-  return formatQuantity({ nanos, format: qs[0]?.format ?? 'DecimalSI' });
+  return new ApiQuantity(nanos, qs[0]?.format ?? 'DecimalSI').toString();
 }
 
 /** Rewrites every value of a ResourceList in place to canonical form (unparsable values kept). */

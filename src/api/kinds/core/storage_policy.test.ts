@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject, ResourceDef } from '../../resource.js';
-import { fakeContext } from './fake_context.js';
+import { fakeContext, prepareObject, testObject, typesAndFields as fields } from './fake_context.js';
 import { limitRangeResource, resourceQuotaResource } from './limitrange.js';
 import { persistentVolumeResource } from './persistentvolume.js';
 import { persistentVolumeClaimResource } from './persistentvolumeclaim.js';
@@ -10,19 +10,8 @@ import { podTemplateResource, replicationControllerResource } from './replicatio
 const now = new Date('2024-05-01T12:00:00Z');
 const ctx = fakeContext(now);
 
-function o(meta: Record<string, unknown>, rest: Record<string, unknown> = {}): KubeObject {
-  return { metadata: { creationTimestamp: '2024-05-01T11:00:00Z', ...meta }, ...rest } as KubeObject;
-}
-
-async function prepared(def: ResourceDef, obj: KubeObject): Promise<KubeObject> {
-  await def.strategy?.default?.(obj, ctx);
-  await def.strategy?.prepareForCreate?.(obj, ctx);
-  return obj;
-}
-
-function fields(errs: { type: string; field: string }[]): Array<[string, string]> {
-  return errs.map((e) => [e.type, e.field]);
-}
+const o = (meta: Record<string, unknown>, rest: Record<string, unknown> = {}): KubeObject => testObject('2024-05-01T11:00:00Z', meta, rest);
+const prepared = (def: ResourceDef, obj: KubeObject): Promise<KubeObject> => prepareObject(def, obj, ctx);
 
 test('persistent volumes', async () => {
   const st = persistentVolumeResource.strategy!;
