@@ -4,7 +4,7 @@
  */
 import { readFile, mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { yamlModule } from '../http/yaml.js';
 import { writeAtomic } from './pki.js';
 
 /** What {@link writeKubeconfig} writes; names default to k8ts/admin/k8ts. */
@@ -60,7 +60,7 @@ export async function writeKubeconfig(path: string, opts: KubeconfigOptions): Pr
     users: [{ name: user, user: userEntry }],
   };
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeAtomic(path, stringify(doc, { lineWidth: 0 }), 0o600);
+  await writeAtomic(path, yamlModule().stringify(doc, { lineWidth: 0 }), 0o600);
 }
 
 interface Named {
@@ -75,7 +75,7 @@ interface Named {
  */
 export async function readKubeconfig(path: string): Promise<Kubeconfig> {
   const text = await readFile(path, 'utf8');
-  const doc = (parse(text) ?? {}) as Record<string, unknown>;
+  const doc = (yamlModule().parse(text) ?? {}) as Record<string, unknown>;
   const base = dirname(resolve(path));
   const contextName = doc['current-context'];
   if (typeof contextName !== 'string' || !contextName) throw new Error(`kubeconfig ${path}: no current-context`);

@@ -2,7 +2,7 @@
  * Reading and decoding request bodies within the size limits upstream enforces.
  */
 import type { IncomingMessage } from 'node:http';
-import { parse as parseYaml } from 'yaml';
+import { yamlModule } from './yaml.js';
 import { badRequest, tooLarge } from '../../apimachinery/errors.js';
 import { decodeProtobufObject } from '../../api/proto/decode.js';
 import type { BodyType } from './negotiation.js';
@@ -46,7 +46,7 @@ export function decodeBody(buf: Buffer, yaml: boolean): unknown {
     }
   }
   try {
-    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true });
+    return yamlModule().parse(text, { maxAliasCount: 100, uniqueKeys: true });
   } catch (e) {
     throw badRequest(`error converting YAML to JSON: ${(e as Error).message.split('\n')[0]}`);
   }

@@ -2,13 +2,13 @@
  * Writing responses: objects as JSON or YAML, errors as Status objects.
  */
 import type { ServerResponse } from 'node:http';
-import { stringify as toYaml } from 'yaml';
+import { yamlModule } from './yaml.js';
 import { ApiError, toStatus } from '../../apimachinery/errors.js';
 
 /** Writes `body` with `status`, serialized as the client asked. */
 export function writeObject(res: ServerResponse, status: number, body: unknown, format: 'json' | 'yaml' = 'json', contentType?: string): void {
   if (res.headersSent || res.writableEnded) return;
-  const text = format === 'yaml' ? toYaml(body) : JSON.stringify(body);
+  const text = format === 'yaml' ? yamlModule().stringify(body) : JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': contentType ?? (format === 'yaml' ? 'application/yaml' : 'application/json'),
     'Content-Length': Buffer.byteLength(text),
