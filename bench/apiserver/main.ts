@@ -7,7 +7,9 @@
  *   npx tsc -p tsconfig.json && node dist/bench/apiserver/main.js [--quick]
  *   (env: ONLY=sqlite,etcd,raw,cold to run a subset)
  */
-import { cpus, hostname, loadavg } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, hostname, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startEtcd, type EtcdProcess } from '../../src/storage/etcd/testing.js';
 import { startServer, type TestServer } from '../../test/util/cluster.js';
 import { machineCpuSeconds, othersShare, ownCpuSeconds, targetFromKubeconfig } from './client.js';
@@ -20,16 +22,57 @@ const QUICK = process.argv.includes('--quick');
 const ONLY = (process.env['ONLY'] ?? 'cold,raw,sqlite,etcd').split(',');
 
 const PLAN: Plan = QUICK
-  ? { concurrencies: [1, 16, 64], cellMs: 700, warmupMs: 300, pods: 1000, listReps: 3, watchers: 100, watchUpdates: 40, watchRatePerSec: 40 }
-  : { concurrencies: [1, 16, 64], cellMs: 3000, warmupMs: 1000, pods: 10_000, listReps: 5, watchers: 1000, watchUpdates: 200, watchRatePerSec: 20 };
+  ? { concurrencies: [1, 16, 64], cellMs: 700, warmupMs: 300, cellWarmMs: 200, pods: 1000, listReps: 3, watchers: 100, watchUpdates: 40, watchRatePerSec: 40 }
+  : { concurrencies: [1, 16, 64], cellMs: 3000, warmupMs: 1000, cellWarmMs: 500, pods: 10_000, listReps: 5, watchers: 1000, watchUpdates: 200, watchRatePerSec: 20 };
 const COLD_REPS = QUICK ? 2 : 5;
 
 /** Servers and etcds alive right now: stopped on the way out, whatever happens. */
 const servers = new Set<TestServer>();
 const etcds = new Set<EtcdProcess>();
+/** Data dirs of servers started here (made here, so that a failed start leaves none). */
+const dirs = new Set<string>();
+
+/** Starts a server on a data dir this bench owns; {@link stopServer} removes both. */
+async function startOwned(datastore: string): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-bench-api-'));
+  dirs.add(dataDir);
+  try {
+    const s = await startServer({ datastore, dataDir });
+    servers.add(s);
+    return s;
+  } catch (e) {
+    rmSync(dataDir, { recursive: true, force: true });
+    dirs.delete(dataDir);
+    throw e;
+  }
+}
+
+async function stopServer(s: TestServer): Promise<void> {
+  await s.stop();
+  servers.delete(s);
+  rmSync(s.dataDir, { recursive: true, force: true });
+  dirs.delete(s.dataDir);
+}
+
+/** PIDs of this process's own children (a server still starting is not in `servers` yet). */
+function childPids(): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (ppid === process.pid) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
 
 function killAllSync(): void {
   killStartedServers();
+  for (const pid of childPids()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
   for (const s of servers) try { process.kill(s.pid, 'SIGKILL'); } catch { /* gone */ }
   for (const e of etcds) try { process.kill(e.pid, 'SIGKILL'); } catch { /* gone */ }
 }
@@ -37,8 +80,12 @@ process.on('exit', killAllSync);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     console.error(`bench: ${sig}, stopping`);
-    killAllSync();
-    process.exit(130);
+    setTimeout(() => process.exit(130), 10_000).unref(); // the exit hook SIGKILLs leftovers
+    killStartedServers();
+    // stop() also removes the temp data dirs; children not yet known (starting) get SIGTERM
+    const known = new Set([...servers].map((s) => s.pid).concat([...etcds].map((e) => e.pid)));
+    for (const pid of childPids()) if (!known.has(pid)) try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+    void Promise.allSettled([...[...servers].map((s) => stopServer(s)), ...[...etcds].map((e) => e.stop())]).then(() => process.exit(130));
   });
 }
 
@@ -56,17 +103,21 @@ async function benchServer(label: string, server: TestServer, extraPid?: number)
   const create = await createCells(t, PLAN, pids);
   log(`${label}: update cells`);
   const update = await updateCells(t, PLAN, pids);
+  const rssAfterWritesMB = rssMB(server.pid);
   log(`${label}: watch fan-out (${PLAN.watchers} watchers, ${PLAN.watchUpdates} updates at ${PLAN.watchRatePerSec}/s)`);
   const watch = await watchFanout(t, PLAN);
   log(`${label}: watchers connected in ${watch.connectMs.toFixed(0)} ms; loading ${PLAN.pods} pods`);
+  const rssAfterWatchMB = rssMB(server.pid);
   const podLoadPerSec = await loadPods(t, PLAN);
+  const rssAfterPodsMB = rssMB(server.pid);
   log(`${label}: ${podLoadPerSec.toFixed(0)} pods/s; LIST`);
   const list = await listPods(t, PLAN);
   const rssLoadedMB = rssMB(server.pid);
   const extraLoaded = extraPid ? rssMB(extraPid) : NaN;
   const othersPct = others();
   log(`${label}: done; other processes used ${othersPct.toFixed(0)}% of the machine meanwhile`);
-  return { create, update, podLoadPerSec, list, watch, rssIdleMB, rssLoadedMB, extraIdle, extraLoaded, othersPct };
+  const rssSteps = { afterWrites: rssAfterWritesMB, afterWatch: rssAfterWatchMB, afterPods: rssAfterPodsMB };
+  return { create, update, podLoadPerSec, list, watch, rssIdleMB, rssLoadedMB, rssSteps, extraIdle, extraLoaded, othersPct };
 }
 
 async function main(): Promise<void> {
@@ -86,27 +137,23 @@ async function main(): Promise<void> {
     r.rawEtcd = await rawEtcd(PLAN);
   }
   if (ONLY.includes('sqlite')) {
-    const server = await startServer({ datastore: 'sqlite' });
-    servers.add(server);
+    const server = await startOwned('sqlite');
     try {
       r.sqlite = await benchServer('sqlite', server);
     } finally {
-      await server.stop();
-      servers.delete(server);
+      await stopServer(server);
     }
   }
   if (ONLY.includes('etcd')) {
     const etcd = await startEtcd();
     etcds.add(etcd);
     try {
-      const server = await startServer({ datastore: `etcd://127.0.0.1:${etcd.clientPort}` });
-      servers.add(server);
+      const server = await startOwned(`etcd://127.0.0.1:${etcd.clientPort}`);
       try {
         const f = await benchServer('etcd', server, etcd.pid);
         r.etcd = { ...f, etcdRssIdleMB: f.extraIdle, etcdRssLoadedMB: f.extraLoaded };
       } finally {
-        await server.stop();
-        servers.delete(server);
+        await stopServer(server);
       }
     } finally {
       await etcd.stop();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startEtcd, type EtcdProcess } from '../../src/storage/etcd/testing.js';
 import { printProfile } from '../util/cpuprofile.js';
 import { targetFromKubeconfig } from './client.js';
-import { deleteKubernetesService, spawnServer, timeToReady, type SpawnedServer } from './coldstart.js';
+import { deleteKubernetesService, killStartedServers, spawnServer, timeToReady, type SpawnedServer } from './coldstart.js';
 import { createCells, listPods, loadPods, updateCells, watchFanout, type Plan } from './scenarios.js';
 
 const scenario = process.argv[2] ?? '';
@@ -21,11 +21,13 @@ const topIdx = process.argv.indexOf('--top');
 const top = topIdx > 0 ? Number(process.argv[topIdx + 1]) : 25;
 const concIdx = process.argv.indexOf('--conc');
 const conc = concIdx > 0 ? Number(process.argv[concIdx + 1]) : 64;
-const PLAN: Plan = { concurrencies: [conc], cellMs: 4000, warmupMs: 1000, pods: 10_000, listReps: 5, watchers: 1000, watchUpdates: 200, watchRatePerSec: 20 };
+const PLAN: Plan = { concurrencies: [conc], cellMs: 4000, warmupMs: 1000, cellWarmMs: 500, pods: 10_000, listReps: 5, watchers: 1000, watchUpdates: 200, watchRatePerSec: 20 };
+
+process.on('exit', killStartedServers); // servers left by a failure are SIGKILLed by PID
 
 async function main(): Promise<void> {
   if (!['create', 'update', 'list', 'watch', 'start', 'restart'].includes(scenario)) {
-    console.error('usage: node dist/bench/apiserver/profile.js create|update|list|watch|start|restart [--etcd] [--top N]');
+    console.error('usage: node dist/bench/apiserver/profile.js create|update|list|watch|start|restart [--etcd] [--conc N] [--top N]');
     process.exit(2);
   }
   const profDir = mkdtempSync(join(tmpdir(), 'k8ts-prof-'));

@@ -103,6 +103,9 @@ export function renderTable(r: Results, meta: string): string[] {
   if (r.cold) rows.push(['floor: spawn to exit of `node -e 0` / `main.js --version` (all imports)', '', `${f0(r.cold.nodeBoot)} / ${f0(r.cold.importAll)} ms`, '', '', '', '', '']);
   const rss = (x: number | undefined): string => (x !== undefined ? `${f0(x)} MB` : NA);
   rows.push(['server RSS, idle after start', '< 120 MB', rss(r.sqlite?.rssIdleMB) + mark(r.sqlite ? r.sqlite.rssIdleMB < 120 : undefined), r.etcd ? `${rss(r.etcd.rssIdleMB)}${mark(r.etcd.rssIdleMB < 120)} (+ etcd ${rss(r.etcd.etcdRssIdleMB)})` : NA, '', '', '', '']);
+  const steps = (x?: ServerFigures): string =>
+    x?.rssSteps ? `${f0(x.rssIdleMB)} → ${f0(x.rssSteps.afterWrites)} → ${f0(x.rssSteps.afterWatch)} → ${f0(x.rssSteps.afterPods)} → ${f0(x.rssLoadedMB)} MB` : NA;
+  rows.push(['server RSS by step: idle → after ConfigMap writes → after watch fan-out → after pods → after LISTs', '', steps(r.sqlite), steps(r.etcd), '', '', '', '']);
   rows.push([`server RSS, after ${n ?? ''} pods created and listed`, '', rss(r.sqlite?.rssLoadedMB), r.etcd ? `${rss(r.etcd.rssLoadedMB)} (+ etcd ${rss(r.etcd.etcdRssLoadedMB)})` : NA, '', '', '', '']);
 
   const esc = (s: string): string => s.replace(/\|/g, '\\|');

@@ -12,6 +12,8 @@ export interface Plan {
   concurrencies: number[];
   cellMs: number;
   warmupMs: number;
+  /** Untimed run of each cell on its own sockets before it is timed. */
+  cellWarmMs: number;
   pods: number;
   listReps: number;
   watchers: number;
@@ -29,6 +31,8 @@ export interface ServerFigures {
   watch: WatchFigures;
   rssIdleMB: number;
   rssLoadedMB: number;
+  /** RSS (MB) after the ConfigMap write cells, after the watch fan-out, after the Pod load. */
+  rssSteps?: { afterWrites: number; afterWatch: number; afterPods: number };
   /** Share of the machine (%) other processes used while this server was measured. */
   othersPct?: number;
 }
@@ -107,7 +111,11 @@ export function rssMB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** Create cells: POST 1 KiB ConfigMaps at each concurrency for `cellMs` (after a warm-up). */
+/**
+ * Create cells: POST 1 KiB ConfigMaps at each concurrency for `cellMs`. A first warm-up
+ * (`warmupMs`, 16 clients) lets the JIT settle; each cell then runs `cellWarmMs` on its own
+ * agent before timing, so that TLS handshakes of new sockets stay out of the figures.
+ */
 export async function createCells(t: Target, plan: Plan, pids: number[] = []): Promise<Map<number, CellResult>> {
   const out = new Map<number, CellResult>();
   const run = runSeq++;
@@ -116,34 +124,34 @@ export async function createCells(t: Target, plan: Plan, pids: number[] = []): P
   warm.destroy();
   for (const conc of plan.concurrencies) {
     const agent = agentFor(t, conc);
-    out.set(conc, await withCpu(pids, () => driveFor(conc, plan.cellMs, (w, s) => callOk(agent, t, 201, 'POST', CM, configMap(`r${run}-c${conc}-${w}-${s}`)).then(() => {}))));
+    const post = (tag: string) => (w: number, s: number) => callOk(agent, t, 201, 'POST', CM, configMap(`r${run}-${tag}${conc}-${w}-${s}`)).then(() => {});
+    await driveFor(conc, plan.cellWarmMs, post('w'));
+    out.set(conc, await withCpu(pids, () => driveFor(conc, plan.cellMs, post('c'))));
     agent.destroy();
   }
   return out;
 }
 
-/** Update cells: each client PUTs its own ConfigMap with the resourceVersion it last saw. */
+/**
+ * Update cells: each client PUTs its own ConfigMap with the resourceVersion it last saw
+ * (`cellWarmMs` untimed on the same sockets first, then `cellMs` timed).
+ */
 export async function updateCells(t: Target, plan: Plan, pids: number[] = []): Promise<Map<number, CellResult>> {
   const out = new Map<number, CellResult>();
   const run = runSeq++;
   for (const conc of plan.concurrencies) {
     const agent = agentFor(t, conc);
-    const rvs: string[] = [];
-    for (let w = 0; w < conc; w++) {
-      const r = await callOk(agent, t, 201, 'POST', CM, configMap(`upd${run}-${conc}-${w}`));
-      rvs[w] = rvOf(r.body);
-    }
-    out.set(
-      conc,
-      await withCpu(pids, () =>
-        driveFor(conc, plan.cellMs, async (w, s) => {
-          const name = `upd${run}-${conc}-${w}`;
-          const value = String(s).padStart(8, '0') + VALUE.slice(8);
-          const r = await callOk(agent, t, 200, 'PUT', `${CM}/${name}`, configMap(name, value, rvs[w]));
-          rvs[w] = rvOf(r.body);
-        }),
-      ),
+    const rvs = await Promise.all(
+      Array.from({ length: conc }, async (_, w) => rvOf((await callOk(agent, t, 201, 'POST', CM, configMap(`upd${run}-${conc}-${w}`))).body)),
     );
+    const put = async (w: number, s: number): Promise<void> => {
+      const name = `upd${run}-${conc}-${w}`;
+      const value = String(s).padStart(8, '0') + VALUE.slice(8);
+      const r = await callOk(agent, t, 200, 'PUT', `${CM}/${name}`, configMap(name, value, rvs[w]));
+      rvs[w] = rvOf(r.body);
+    };
+    await driveFor(conc, plan.cellWarmMs, put);
+    out.set(conc, await withCpu(pids, () => driveFor(conc, plan.cellMs, (w, s) => put(w, s + 1_000_000))));
     agent.destroy();
   }
   return out;

@@ -4,7 +4,9 @@
  * (`/registry/_allocations/...`), so two servers sharing one etcd never hand out the same
  * address.
  */
-import type { KubeObject, ResourceRegistry, StrategyContext } from '../api/resource.js';
+import type { KubeObject, ResourceDef, ResourceRegistry, StrategyContext } from '../api/resource.js';
+import type { WatchCache } from './registry/watchcache.js';
+import { objectKey, resourcePrefix } from './registry/keys.js';
 import { ApiError, fieldErrors, invalid } from '../apimachinery/errors.js';
 import { KeyExistsError, type Backend } from '../storage/backend.js';
 import type { ObjectStore } from './registry/store.js';
@@ -24,7 +26,21 @@ export function firstServiceIP(cidr: string): string {
 }
 
 /** Creates the context strategies see. */
-export function createStrategyContext(registry: ResourceRegistry, store: ObjectStore, backend: Backend, cfg: AllocatorConfig, now: () => Date): StrategyContext {
+export function createStrategyContext(
+  registry: ResourceRegistry,
+  store: ObjectStore,
+  backend: Backend,
+  cfg: AllocatorConfig,
+  now: () => Date,
+  cacheFor?: (def: ResourceDef) => WatchCache,
+): StrategyContext {
+  // Reads for admission come from the watch cache once it runs (as upstream admission reads
+  // informers), else from storage.
+  const readyCache = (def: ResourceDef): WatchCache | undefined => {
+    const c = cacheFor?.(def);
+    if (c && !c.isReady) void c.ready().catch(() => undefined);
+    return c?.isReady ? c : undefined;
+  };
   const { base, size } = ipv4Range(cfg.serviceCIDR);
   const ipKey = (ip: string) => `/registry/_allocations/serviceips/${ip}`;
   const portKey = (p: number) => `/registry/_allocations/nodeports/${p}`;
@@ -45,11 +61,15 @@ export function createStrategyContext(registry: ResourceRegistry, store: ObjectS
     async get(group, resource, namespace, name) {
       const def = registry.byResource(group, resource);
       if (!def) return undefined;
-      return store.tryGet(def, namespace ?? '', name);
+      const c = readyCache(def);
+      const hit = c?.getByKey(objectKey(def, namespace ?? '', name));
+      return hit ? structuredClone(hit) : store.tryGet(def, namespace ?? '', name);
     },
     async list(group, resource, namespace): Promise<KubeObject[]> {
       const def = registry.byResource(group, resource);
       if (!def) return [];
+      const c = readyCache(def);
+      if (c) return c.list(namespace && def.namespaced ? resourcePrefix(def, namespace) : undefined).items.map((o) => structuredClone(o));
       return (await store.list(def, { namespace })).items;
     },
     async allocateClusterIP(want) {

@@ -75,10 +75,15 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
   for (const def of opts.extraResources ?? []) registry.register(def);
   const allocCfg: AllocatorConfig = { serviceCIDR: opts.allocators?.serviceCIDR ?? '10.43.0.0/16', nodePortRange: opts.allocators?.nodePortRange ?? [30000, 32767] };
   let store!: ObjectStore;
-  const strategyCtx = () => createStrategyContext(registry, store, opts.backend, allocCfg, now);
+  const strategyCtx = () => createStrategyContext(registry, store, opts.backend, allocCfg, now, (def) => rest.cacheFor(def));
   store = new ObjectStore(opts.backend, { validateObjectMeta, validateObjectMetaUpdate }, clock, strategyCtx);
   const rest = new RestHandler({ registry, store, now, bookmarkIntervalMs: opts.bookmarkIntervalMs });
   registerPodSubresources(rest, store, now);
+  const namespaces = registry.byResource('', 'namespaces')!;
+  store.namespaceLookup = (name) => {
+    const cache = rest.cacheFor(namespaces);
+    return cache.isReady ? cache.getByKey(`/registry/core/namespaces/${name}`) : (void cache.ready().catch(() => undefined), undefined);
+  };
   const openapi = createOpenAPIHandler(registry);
   let isReady = false;
 

@@ -58,6 +58,12 @@ export interface WatchOptions {
 /** A running watch; `cancel` is idempotent. */
 export interface Watch {
   cancel(): void;
+  /**
+   * Optional: asks for an `onProgress` as soon as every event up to the store's current
+   * revision has been delivered to this watch (etcd's RequestProgress). Backends that
+   * cannot do it leave it undefined.
+   */
+  requestProgress?(): void;
 }
 
 /** Callbacks of a watch. Events arrive in revision order, without gaps for the prefix. */

@@ -432,10 +432,20 @@ export class ObjectStore {
     throw timeout(`too many conflicts deleting ${def.plural} "${name}"`);
   }
 
+  /**
+   * Optional in-memory namespace lookup (the namespaces watch cache): undefined when it
+   * cannot answer, so storage is read. A namespace it does not know is looked up in
+   * storage too, since the cache may lag a namespace created a moment ago.
+   */
+  namespaceLookup?: (name: string) => KubeObject | undefined;
+
   private async checkNamespace(def: ResourceDef, namespace: string): Promise<void> {
-    const kv = await this.backend.get(`/registry/core/namespaces/${namespace}`).catch(mapStorageError);
-    if (!kv) throw notFound({ group: '', resource: 'namespaces' }, namespace);
-    const ns = decodeObject(kv);
+    let ns = this.namespaceLookup?.(namespace);
+    if (!ns) {
+      const kv = await this.backend.get(`/registry/core/namespaces/${namespace}`).catch(mapStorageError);
+      if (!kv) throw notFound({ group: '', resource: 'namespaces' }, namespace);
+      ns = decodeObject(kv);
+    }
     if (ns.metadata.deletionTimestamp || (ns['status'] as { phase?: string } | undefined)?.phase === 'Terminating')
       throw forbidden(`${def.plural} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
         group: def.group || undefined,

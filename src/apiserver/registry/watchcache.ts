@@ -50,6 +50,7 @@ export class WatchCache {
   private readyPromise: Promise<void> | undefined;
   private stopped = false;
   private readonly historySize: number;
+  private freshWaiters: { rev: number; resolve: (ok: boolean) => void }[] = [];
 
   constructor(
     private readonly backend: Backend,
@@ -66,6 +67,11 @@ export class WatchCache {
       throw e;
     });
     return this.readyPromise;
+  }
+
+  /** True once the initial list is loaded and the watch runs. */
+  get isReady(): boolean {
+    return this.storageWatch !== undefined;
   }
 
   /** The newest revision the cache reflects. */
@@ -102,6 +108,7 @@ export class WatchCache {
         onError: (err) => this.fail(err),
         onProgress: (rev) => {
           if (rev > this.syncedRev) this.syncedRev = rev;
+          this.wakeFresh();
         },
       },
     );
@@ -135,6 +142,43 @@ export class WatchCache {
       }
     }
     this.trim();
+    this.wakeFresh();
+  }
+
+  private wakeFresh(): void {
+    if (this.freshWaiters.length === 0) return;
+    const still: typeof this.freshWaiters = [];
+    for (const w of this.freshWaiters) {
+      if (this.syncedRev >= w.rev) w.resolve(true);
+      else still.push(w);
+    }
+    this.freshWaiters = still;
+  }
+
+  /**
+   * Resolves true once the cache reflects every write up to `revision` (asking the backend
+   * for a progress report), or false after `timeoutMs` or when the backend cannot tell:
+   * the caller then reads storage instead. This is how consistent reads are served from
+   * memory, as upstream does since 1.31.
+   */
+  waitFresh(revision: number, timeoutMs = 200): Promise<boolean> {
+    if (this.syncedRev >= revision) return Promise.resolve(true);
+    if (!this.storageWatch?.requestProgress) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter = { rev: revision, resolve };
+      this.freshWaiters.push(waiter);
+      const t = setTimeout(() => {
+        this.freshWaiters = this.freshWaiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      t.unref();
+      const done = waiter.resolve;
+      waiter.resolve = (ok) => {
+        clearTimeout(t);
+        done(ok);
+      };
+      this.storageWatch!.requestProgress!();
+    });
   }
 
   private trim(): void {
@@ -150,6 +194,8 @@ export class WatchCache {
   }
 
   private fail(err: Error): void {
+    for (const w of this.freshWaiters) w.resolve(false);
+    this.freshWaiters = [];
     for (const w of this.watchers) w.sink.close(`storage watch ended: ${err.message}`);
     this.watchers.clear();
     this.storageWatch = undefined;

@@ -10,7 +10,8 @@ import { ApiError, badRequest, methodNotAllowed, notFound, unsupportedMediaType 
 import type { RequestInfo } from '../http/requestinfo.js';
 import { bodyTypeOf, negotiate, type Representation } from '../http/negotiation.js';
 import { decodeBody, decodeObjectBody, decodeRequestObject, readBody } from '../http/body.js';
-import { writeObject } from '../http/respond.js';
+import { writeJSONText, writeObject } from '../http/respond.js';
+import { objectJSON } from '../registry/serialized.js';
 import { resourcePrefix, objectKey } from '../registry/keys.js';
 import { ObjectStore, qr, type DeleteOptions } from '../registry/store.js';
 import { WatchCache } from '../registry/watchcache.js';
@@ -156,12 +157,29 @@ export class RestHandler {
     if (match && !rv) throw invalidParam('resourceVersionMatch is forbidden unless resourceVersion is provided');
     if (cont && rv && rv !== '0') throw invalidParam('specifying resource version is not allowed when using continue');
     if (match && !['Exact', 'NotOlderThan'].includes(match)) throw invalidParam(`resourceVersionMatch: Unsupported value: "${match}"`);
-    let items: KubeObject[];
-    let listRV: string;
+    let items: KubeObject[] | undefined;
+    let listRV = '';
     let continueToken: string | undefined;
     let remaining: number | undefined;
     const fromCache = !cont && (rv === '0' || (rv !== '' && match !== 'Exact'));
-    if (fromCache) {
+    if (!cont && rv === '') {
+      // A consistent read: served from the watch cache once it has caught up with storage,
+      // unless it needs more than one page (continue tokens come from storage).
+      const cache = this.cacheFor(def);
+      await cache.ready();
+      const current = await this.ctx.store.backend.currentRevision();
+      if (await cache.waitFresh(current)) {
+        const page = cache.list(def.namespaced && info.namespace ? resourcePrefix(def, info.namespace) : undefined);
+        const matching = filter ? page.items.filter(filter) : page.items;
+        if (!limit || matching.length <= limit) {
+          items = matching;
+          listRV = String(Math.max(page.revision, current));
+        }
+      }
+    }
+    if (items) {
+      // served from the cache above
+    } else if (fromCache) {
       const cache = this.cacheFor(def);
       await cache.ready();
       const wanted = rv === '0' ? 0 : parseRV(rv);
@@ -190,7 +208,10 @@ export class RestHandler {
     if (remaining !== undefined) listMeta['remainingItemCount'] = remaining;
     if (rep.as === 'Table') return writeObject(res, 200, toTable(def, items, { now: this.ctx.now(), includeObject: includeObject(query), listMeta }), rep.format);
     if (rep.as === 'PartialObjectMetadataList' || rep.as === 'PartialObjectMetadata') return writeObject(res, 200, partialMetadataList(items, listMeta), rep.format);
-    writeObject(res, 200, { kind: def.listKind ?? `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: listMeta, items }, rep.format);
+    if (rep.format === 'yaml') return writeObject(res, 200, { kind: def.listKind ?? `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: listMeta, items }, rep.format);
+    // Join each object's JSON (memoized for cached objects) instead of re-serializing the list.
+    const head = `{"kind":${JSON.stringify(def.listKind ?? `${def.kind}List`)},"apiVersion":${JSON.stringify(apiVersionOf(def))},"metadata":${JSON.stringify(listMeta)},"items":[`;
+    writeJSONText(res, 200, head + items.map(objectJSON).join(',') + ']}');
   }
 
   private async watch(req: IncomingMessage, res: ServerResponse, info: RequestInfo, def: ResourceDef, rep: Representation, query: URLSearchParams): Promise<void> {

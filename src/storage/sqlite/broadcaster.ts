@@ -78,7 +78,25 @@ export class Broadcaster {
     const w: Watcher = { prefix, prevKv, handlers, mode: 'replay', cursor: afterRevision, queue: [], scheduled: false, lastProgress: 0 };
     this.watchers.add(w);
     this.schedule(w);
-    return { cancel: () => this.remove(w) };
+    return { cancel: () => this.remove(w), requestProgress: () => this.progressSoon(w, 100) };
+  }
+
+  /** Reports progress to `w` once its queue is delivered and it is live (tries a bounded number of turns). */
+  private progressSoon(w: Watcher, tries: number): void {
+    setImmediate(() => {
+      if (w.mode === 'done' || !w.handlers.onProgress) return;
+      if (w.mode !== 'live' || w.queue.length > 0 || w.scheduled) {
+        if (tries > 0) this.progressSoon(w, tries - 1);
+        return;
+      }
+      const head = this.source.head();
+      w.lastProgress = Math.max(w.lastProgress, head);
+      try {
+        w.handlers.onProgress(head);
+      } catch (err) {
+        this.fail(w, err instanceof Error ? err : new StorageError(String(err)));
+      }
+    });
   }
 
   /** Delivers a committed batch (revision order, all newer than any earlier batch). */
