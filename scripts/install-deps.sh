@@ -23,3 +23,4 @@ fi
 
 echo "building"
 npx tsc -p tsconfig.json
+node scripts/bundle.mjs

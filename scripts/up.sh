@@ -11,7 +11,7 @@ mkdir -p "$DATA_DIR"
 if [ -f "$DATA_DIR/server.pid" ] && kill -0 "$(cat "$DATA_DIR/server.pid")" 2>/dev/null; then
   echo "k8ts server already running (pid $(cat "$DATA_DIR/server.pid"))"
 else
-  nohup node dist/src/cli/main.js server --data-dir "$DATA_DIR" --disable-agent >"$DATA_DIR/server.log" 2>&1 &
+  nohup node dist/bundle/main.js server --data-dir "$DATA_DIR" --disable-agent >"$DATA_DIR/server.log" 2>&1 &
   echo $! >"$DATA_DIR/server.pid"
   for _ in $(seq 1 100); do
     grep -q 'ready at' "$DATA_DIR/server.log" 2>/dev/null && break

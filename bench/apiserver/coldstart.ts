@@ -1,5 +1,5 @@
 /**
- * Cold start to /readyz: spawns `node dist/src/cli/main.js server` on a free port and
+ * Cold start to /readyz: spawns `node dist/bundle/main.js server` on a free port and
  * polls /readyz (unauthenticated, TLS unverified) every 5 ms until it answers 200. Every
  * child is tracked and stopped by PID, also when the bench fails half way.
  */
@@ -53,7 +53,7 @@ export interface SpawnedServer {
 }
 
 /**
- * Spawns `node [nodeArgs] dist/src/cli/main.js server` on `dataDir` and a free port and
+ * Spawns `node [nodeArgs] dist/bundle/main.js server` on `dataDir` and a free port and
  * resolves once /readyz answers 200 (polled every 5 ms); the child is stopped on failure.
  */
 export async function spawnServer(dataDir: string, opts: { nodeArgs?: string[]; serverArgs?: string[] } = {}): Promise<SpawnedServer> {

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (tests run from dist/test/util). */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-/** The built k8ts command. */
-export const K8TS_MAIN = join(REPO_ROOT, 'dist/src/cli/main.js');
+/** The built k8ts command (the bundle users run). */
+export const K8TS_MAIN = join(REPO_ROOT, 'dist/bundle/main.js');
 
 /** kubectl builds the tests drive. */
 export const KUBECTLS = ['/usr/lib/google-cloud-sdk/bin/kubectl.1.32', '/usr/lib/google-cloud-sdk/bin/kubectl.1.33', '/usr/bin/kubectl'];

@@ -3,8 +3,9 @@
  * scripts/gen-proto-schema.mjs), loaded on first use so that servers that never see a protobuf
  * body never pay for it.
  */
+import { join } from 'node:path';
+import { packageRoot } from '../../packageroot.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { loadTypes, type MsgType } from './wire.js';
 
 /** Per-message Go JSON facts: field name -> flags (see the generator), or '[]' for slice types. */
@@ -23,12 +24,10 @@ const META_KINDS = new Set(['DeleteOptions']);
 
 let loaded: ProtoSchema | undefined;
 
-/** Where k8s.json is: beside this module when run from source, else in src/ of the build's root. */
+/** Where k8s.json is: src/api/proto/ of the package (the same from tsc output and the bundle). */
 function schemaPath(): string {
-  for (const rel of ['./k8s.json', '../../../../src/api/proto/k8s.json']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
+  const p = join(packageRoot(), 'src', 'api', 'proto', 'k8s.json');
+  if (existsSync(p)) return p;
   throw new Error('k8s.json (the protobuf schema) was not found');
 }
 
