@@ -65,8 +65,9 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
   });
   const kubeconfigPath = join(o.dataDir, 'kubeconfig.yaml');
   const kc = { server: api.url, caPem: pki.caCertPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem };
-  await Promise.all([writeKubeconfig(kubeconfigPath, kc), o.writeKubeconfig ? writeKubeconfig(o.writeKubeconfig, kc) : undefined]);
+  // /readyz first: writing the kubeconfig loads the yaml package, which need not delay it.
   await api.ready;
+  await Promise.all([writeKubeconfig(kubeconfigPath, kc), o.writeKubeconfig ? writeKubeconfig(o.writeKubeconfig, kc) : undefined]);
   log(`k8ts server ready at ${api.url} in ${Math.round(performance.now() - t0)} ms (datastore ${o.datastore === 'sqlite' ? 'sqlite' : o.datastore})`);
   log(`kubeconfig: ${o.writeKubeconfig ?? kubeconfigPath}`);
   log(`node join token: ${token}`);
