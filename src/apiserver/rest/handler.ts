@@ -34,6 +34,9 @@ export function requestUser(req: IncomingMessage): RequestUser {
   return requestUsers.get(req) ?? LOCAL_USER;
 }
 
+/** Items per chunk when a JSON list is streamed. */
+const LIST_STREAM_BATCH = 500;
+
 /** What the handlers share. */
 export interface RestContext {
   registry: ResourceRegistry;
@@ -206,12 +209,19 @@ export class RestHandler {
     const listMeta: Record<string, unknown> = { resourceVersion: listRV };
     if (continueToken) listMeta['continue'] = continueToken;
     if (remaining !== undefined) listMeta['remainingItemCount'] = remaining;
-    if (rep.as === 'Table') return writeObject(res, 200, toTable(def, items, { now: this.ctx.now(), includeObject: includeObject(query), listMeta }), rep.format);
+    if (rep.as === 'Table') {
+      const table = toTable(def, items, { now: this.ctx.now(), includeObject: includeObject(query), listMeta });
+      if (rep.format === 'yaml' || items.length <= LIST_STREAM_BATCH) return writeObject(res, 200, table, rep.format);
+      const rows = table['rows'] as unknown[];
+      return streamJSONArray(res, JSON.stringify({ ...table, rows: [] }).slice(0, -2), rows.map((r) => () => JSON.stringify(r)));
+    }
     if (rep.as === 'PartialObjectMetadataList' || rep.as === 'PartialObjectMetadata') return writeObject(res, 200, partialMetadataList(items, listMeta), rep.format);
     if (rep.format === 'yaml') return writeObject(res, 200, { kind: def.listKind ?? `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: listMeta, items }, rep.format);
-    // Join each object's JSON (memoized for cached objects) instead of re-serializing the list.
+    // Stream each object's JSON (memoized for cached objects) in batches instead of
+    // re-serializing the list as one string: the client decodes while the server encodes.
     const head = `{"kind":${JSON.stringify(def.listKind ?? `${def.kind}List`)},"apiVersion":${JSON.stringify(apiVersionOf(def))},"metadata":${JSON.stringify(listMeta)},"items":[`;
-    writeJSONText(res, 200, head + items.map(objectJSON).join(',') + ']}');
+    if (items.length <= LIST_STREAM_BATCH) return writeJSONText(res, 200, head + items.map(objectJSON).join(',') + ']}');
+    return streamJSONArray(res, head, items.map((o) => () => objectJSON(o)));
   }
 
   private async watch(req: IncomingMessage, res: ServerResponse, info: RequestInfo, def: ResourceDef, rep: Representation, query: URLSearchParams): Promise<void> {
@@ -368,6 +378,31 @@ export class RestHandler {
     }
     writeObject(res, 200, { kind: def.listKind ?? `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: page.resourceVersion }, items: out }, rep.format);
   }
+}
+
+/**
+ * Writes `head` + the elements' JSON joined by commas + `]}`, in batches, honouring
+ * backpressure. `head` must end just after the array's opening bracket.
+ */
+async function streamJSONArray(res: ServerResponse, head: string, elements: (() => string)[]): Promise<void> {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  res.write(head);
+  for (let i = 0; i < elements.length; i += LIST_STREAM_BATCH) {
+    const batch = elements.slice(i, i + LIST_STREAM_BATCH).map((e) => e()).join(',');
+    if (!res.write(i === 0 ? batch : ',' + batch)) {
+      await new Promise<void>((r) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          r();
+        };
+        res.once('drain', done);
+        res.once('close', done);
+      });
+    }
+    if (res.destroyed) return;
+  }
+  res.end(']}');
 }
 
 function isKubeObject(v: unknown): v is KubeObject {
