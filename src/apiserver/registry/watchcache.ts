@@ -74,6 +74,11 @@ export class WatchCache {
     return this.storageWatch !== undefined;
   }
 
+  /** True when the backend can report watch progress on request (so waitFresh can succeed). */
+  get canWaitFresh(): boolean {
+    return !!this.storageWatch?.requestProgress;
+  }
+
   /** The newest revision the cache reflects. */
   get revision(): number {
     return this.syncedRev;
