@@ -60,7 +60,13 @@ export function parseRequestInfo(method: string, pathname: string, query: URLSea
     rest = rest.slice(1);
     info.verb = 'watch';
   }
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
+  if (rest[0] === 'namespaces' && rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize')) {
+    // A namespace's own subresources: /namespaces/<name>/status|finalize.
+    info.resource = 'namespaces';
+    info.name = rest[1]!;
+    info.subresource = rest[2]!;
+    rest = [];
+  } else if (rest[0] === 'namespaces' && rest.length >= 3) {
     info.namespace = rest[1]!;
     rest = rest.slice(2);
   } else if (rest[0] === 'namespaces' && rest.length === 2) {

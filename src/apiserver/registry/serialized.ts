@@ -13,3 +13,20 @@ export function objectJSON(obj: object): string {
   }
   return s;
 }
+
+const lines = new WeakMap<object, Map<string, Buffer>>();
+
+/**
+ * The watch-stream line `{"type":…,"object":…}\n` for a shared object, encoded once per
+ * (object, type): a fan-out to many watchers writes the same bytes to every socket.
+ */
+export function watchEventLine(type: string, obj: object): Buffer {
+  let byType = lines.get(obj);
+  if (!byType) lines.set(obj, (byType = new Map()));
+  let buf = byType.get(type);
+  if (!buf) {
+    buf = Buffer.from(`{"type":"${type}","object":${objectJSON(obj)}}\n`);
+    byType.set(type, buf);
+  }
+  return buf;
+}

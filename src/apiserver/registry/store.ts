@@ -142,7 +142,8 @@ export class ObjectStore {
           if (!hasMore) return { items, resourceVersion: String(revision) };
           const nextKey = i < page.items.length - 1 ? page.items[i + 1]!.key : page.items[i]!.key + '\x00';
           const result: ListPage = { items, resourceVersion: String(revision), continue: encodeContinue(revision, nextKey, prefix) };
-          if (!opts.filter && page.remaining !== undefined) result.remainingItemCount = page.remaining + (page.items.length - 1 - i);
+          const after = page.items.length - 1 - i;
+          if (!opts.filter && (page.remaining !== undefined || !page.more)) result.remainingItemCount = (page.more ? page.remaining! : 0) + after;
           return result;
         }
       }

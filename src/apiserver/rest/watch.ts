@@ -9,7 +9,7 @@ import { expired, toStatus, type ApiError } from '../../apimachinery/errors.js';
 import { CompactedError, type Backend } from '../../storage/backend.js';
 import type { CacheEvent, WatchCache } from '../registry/watchcache.js';
 import { decodeObject } from '../registry/keys.js';
-import { objectJSON } from '../registry/serialized.js';
+import { watchEventLine } from '../registry/serialized.js';
 import { partialMetadata, toTable, type IncludeObject } from './table.js';
 import type { Representation } from '../http/negotiation.js';
 
@@ -59,9 +59,9 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, cache: Wat
   };
   const write = (type: string, object: unknown): boolean => {
     if (closed) return false;
-    // Objects from the cache are shared and immutable: their JSON is computed once for all watchers.
-    const json = w.rep.as === 'object' && object && typeof object === 'object' ? objectJSON(object) : JSON.stringify(object);
-    res.write(`{"type":"${type}","object":${json}}\n`);
+    // Objects from the cache are shared and immutable: their event line is encoded once for all watchers.
+    if (w.rep.as === 'object' && object && typeof object === 'object') res.write(watchEventLine(type, object));
+    else res.write(`{"type":"${type}","object":${JSON.stringify(object)}}\n`);
     return res.writableLength < 16 * 1024 * 1024;
   };
   const matches = (o: KubeObject | undefined): boolean => !!o && (!w.filter || w.filter(o));
