@@ -170,8 +170,8 @@ export class RestHandler {
       // unless it needs more than one page (continue tokens come from storage).
       const cache = this.cacheFor(def);
       await cache.ready();
-      const current = cache.canWaitFresh ? await this.ctx.store.backend.currentRevision() : 0;
-      if (cache.canWaitFresh && (await cache.waitFresh(current))) {
+      const current = await this.ctx.store.backend.currentRevision();
+      if (cache.revision >= current || (cache.canWaitFresh && (await cache.waitFresh(current)))) {
         const page = cache.list(def.namespaced && info.namespace ? resourcePrefix(def, info.namespace) : undefined);
         const matching = filter ? page.items.filter(filter) : page.items;
         if (!limit || matching.length <= limit) {
