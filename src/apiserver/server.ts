@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Backend } from '../storage/backend.js';
-import { ResourceRegistry, type ResourceDef } from '../api/resource.js';
+import { ResourceRegistry, type RequestUser, type ResourceDef } from '../api/resource.js';
 import { builtinResources } from '../api/builtin.js';
 import { ApiError, badRequest, unauthorized } from '../apimachinery/errors.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from '../apimachinery/validation.js';
@@ -24,13 +24,6 @@ import { bootstrapCluster } from './bootstrap.js';
 import { createOpenAPIHandler } from './openapi/routes.js';
 import { VERSION_INFO } from './version.js';
 
-/** Who made a request. */
-export interface UserInfo {
-  name: string;
-  uid?: string;
-  groups: string[];
-}
-
 /** Options of {@link startAPIServer}. */
 export interface APIServerOptions {
   backend: Backend;
@@ -41,7 +34,7 @@ export interface APIServerOptions {
   /** TLS material; plain HTTP without it (tests, in-process use). */
   tls?: { cert: string; key: string; ca: string };
   /** Authenticates a request; undefined result means 401. Without it every request is allowed. */
-  authenticate?: (req: IncomingMessage) => UserInfo | undefined;
+  authenticate?: (req: IncomingMessage) => RequestUser | undefined;
   clock?: Clock;
   allocators?: Partial<AllocatorConfig>;
   /** Extra kinds to serve beyond the built-in ones. */

@@ -4,6 +4,7 @@
  * Mirrors the upstream union authenticator: the first method that recognises the request
  * wins, every authenticated user also gets the group `system:authenticated`.
  */
+import type { RequestUser } from '../../api/resource.js';
 import { X509Certificate, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -12,12 +13,8 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { writeAtomic } from './pki.js';
 
-/** The authenticated identity of a request (upstream user.Info without `extra`). */
-export interface UserInfo {
-  name: string;
-  uid?: string;
-  groups: string[];
-}
+/** The authenticated identity of a request (upstream user.Info). */
+export type UserInfo = RequestUser;
 
 /** Group added to every authenticated user. */
 export const AUTHENTICATED_GROUP = 'system:authenticated';
