@@ -107,6 +107,14 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
       setRequestUser(req, user);
     }
     if (path === '/version' || path === '/version/') return writeObject(res, 200, VERSION_INFO);
+    if (path === '/metrics') {
+      // Loaded on first scrape: prom-client is not needed to serve the API.
+      const { controllerMetricsRegistry } = await import('../client/controller.js');
+      const text = await controllerMetricsRegistry.metrics();
+      res.writeHead(200, { 'Content-Type': controllerMetricsRegistry.contentType, 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     if (path.startsWith('/openapi/')) {
       if (openapi(req, res)) return;
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');

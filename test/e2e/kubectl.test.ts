@@ -216,6 +216,11 @@ for (const store of ['sqlite', 'etcd'] as const) {
       assert.equal((await kubectlOk(server, ['auth', 'can-i', 'create', 'deployments'])).trim(), 'yes');
     });
 
+    test('get --raw /metrics serves the controller metrics registry', async () => {
+      const text = await kubectlOk(server, ['get', '--raw', '/metrics']);
+      assert.match(text, /^# TYPE workqueue_depth gauge$/m);
+    });
+
     test('explain', async () => {
       const out = await kubectlOk(server, ['explain', 'deployment.spec.template.spec.containers']);
       assert.match(out, /KIND:\s+Deployment/);
