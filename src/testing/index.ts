@@ -1,0 +1,123 @@
+/**
+ * `k8ts/testing`: a whole control plane inside the test's own process, for operator authors
+ * (what envtest is for Go). {@link startTestControlPlane} opens a private SQLite datastore,
+ * starts the API server on a free loopback port over plain HTTP (no TLS, no authentication),
+ * waits until the bootstrap objects exist (namespaces `default`, `kube-system`,
+ * `kube-public`, `kube-node-lease`, the system PriorityClasses, the `kubernetes` Service),
+ * writes a kubeconfig for kubectl and `@kubernetes/client-node`, and hands back a ready
+ * {@link RestClient}. `stop()` releases everything it made.
+ *
+ * Not included yet: no controllers (so no garbage collection, no Deployment/ReplicaSet/Job
+ * reconciliation, no namespace finalization), no scheduler, no simulated nodes or kubelet:
+ * Pods stay Pending unless the test writes their status itself.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ResourceRegistry } from '../api/resource.js';
+import { startAPIServer, type APIServer } from '../apiserver/server.js';
+import { yamlModule } from '../apiserver/http/yaml.js';
+import { RestClient } from '../client/rest.js';
+import { openSqliteBackend, type SqliteBackend } from '../storage/sqlite/index.js';
+
+/** Options of {@link startTestControlPlane}. */
+export interface TestControlPlaneOptions {
+  /**
+   * Where the datastore lives: `memory` (default) puts the SQLite file on a RAM-backed
+   * tmpfs (`/dev/shm`) when one is writable, else in the OS temp folder; `tempfile` always
+   * uses the OS temp folder. Either way the file is removed by `stop()`.
+   * (SQLite's own `:memory:` cannot be used: the backend requires WAL journaling.)
+   */
+  storage?: 'memory' | 'tempfile';
+  /**
+   * Where to write the kubeconfig. Default: `kubeconfig` in the control plane's temp folder
+   * (removed by `stop()`); a path given here is the caller's and is left in place.
+   */
+  kubeconfigPath?: string;
+}
+
+/** A running in-process control plane. */
+export interface TestControlPlane {
+  /** Base URL of the API server, `http://127.0.0.1:<port>`. */
+  url: string;
+  /** A client of the API server without client-side rate limiting; closed by `stop()`. */
+  client: RestClient;
+  /** A kubeconfig (current context `k8ts`, user `admin`, no credentials) pointing at `url`. */
+  kubeconfigPath: string;
+  /** The kinds the server serves. */
+  registry: ResourceRegistry;
+  /** Closes client, server and datastore, and removes the temp files. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an API server over a fresh private datastore and resolves once it is ready
+ * (bootstrap objects created, /readyz ok). No TLS, loopback only, port chosen by the OS.
+ * On failure everything already started is released before the error is rethrown.
+ */
+export async function startTestControlPlane(opts: TestControlPlaneOptions = {}): Promise<TestControlPlane> {
+  const storage = opts.storage ?? 'memory';
+  if (storage !== 'memory' && storage !== 'tempfile') throw new Error(`unknown storage ${JSON.stringify(storage)}: use "memory" or "tempfile"`);
+  const dir = await mkdtemp(join(storage === 'memory' ? ramDir() : tmpdir(), 'k8ts-test-'));
+  let backend: SqliteBackend | undefined;
+  let api: APIServer | undefined;
+  let client: RestClient | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      client?.close();
+      try {
+        if (api) await api.close();
+      } finally {
+        try {
+          if (backend) await backend.close();
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
+    })());
+  try {
+    backend = await openSqliteBackend({ path: join(dir, 'state.db'), retention: false });
+    api = await startAPIServer({ backend, port: 0, bindAddress: '127.0.0.1' });
+    const kubeconfigPath = opts.kubeconfigPath ?? join(dir, 'kubeconfig');
+    await Promise.all([api.ready, writePlainKubeconfig(kubeconfigPath, api.url)]);
+    client = new RestClient({ server: api.url, qps: 0 });
+    return { url: api.url, client, kubeconfigPath, registry: api.registry, stop };
+  } catch (e) {
+    await stop().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Writes (mode 0600) a kubeconfig for a plain-HTTP server: cluster `k8ts` (`server` and
+ * `insecure-skip-tls-verify: true`, which @kubernetes/client-node demands for any `http:`
+ * server; kubectl ignores it there), user `admin` with no credentials, current context `k8ts`.
+ */
+export async function writePlainKubeconfig(path: string, server: string): Promise<void> {
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'k8ts', cluster: { server, 'insecure-skip-tls-verify': true } }],
+    contexts: [{ name: 'k8ts', context: { cluster: 'k8ts', user: 'admin', namespace: 'default' } }],
+    'current-context': 'k8ts',
+    preferences: {},
+    users: [{ name: 'admin', user: {} }],
+  };
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, yamlModule().stringify(doc), { mode: 0o600 });
+}
+
+/** A RAM-backed temp folder when the system has a writable one, else the OS temp folder. */
+function ramDir(): string {
+  if (process.platform === 'linux') {
+    try {
+      accessSync('/dev/shm', fsConstants.W_OK);
+      return '/dev/shm';
+    } catch {
+      // not available (containers without /dev/shm): fall through
+    }
+  }
+  return tmpdir();
+}
