@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 if [ $# -gt 0 ]; then files=("$@"); else
-  mapfile -t files < <(find dist/src dist/test -name '*.test.js' | sort)
+  mapfile -t files < <(find dist/src dist/test dist/examples -name '*.test.js' | sort)
 fi
 exec node --test --test-concurrency=2 --test-timeout=300000 "${files[@]}"
