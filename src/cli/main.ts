@@ -52,6 +52,24 @@ program
     process.on('SIGINT', () => stop('SIGINT'));
   });
 
+program
+  .command('sim')
+  .description('register simulated nodes that run bound pods through a kubelet-like lifecycle (no containers)')
+  .requiredOption('--kubeconfig <path>', 'kubeconfig of the cluster to join')
+  .option('--nodes <n>', 'number of nodes', '10')
+  .option('--zones <n>', 'number of topology zones the nodes spread over', '3')
+  .option('--name-prefix <prefix>', 'node name prefix', 'sim-')
+  .action(async (o: Record<string, string>) => {
+    const nodes = Number(o['nodes']);
+    const zones = Number(o['zones']);
+    if (!Number.isInteger(nodes) || nodes < 1) program.error(`invalid --nodes ${o['nodes']}`);
+    if (!Number.isInteger(zones) || zones < 1) program.error(`invalid --zones ${o['zones']}`);
+    // Loaded only for this command.
+    const { runSimCommand } = await import('./sim.js');
+    await runSimCommand({ kubeconfig: o['kubeconfig']!, nodes, zones, namePrefix: o['namePrefix']! });
+    process.exit(0);
+  });
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`k8ts: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);

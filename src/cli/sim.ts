@@ -1,0 +1,37 @@
+/**
+ * `k8ts sim`: runs the node simulator against a cluster until SIGINT/SIGTERM.
+ */
+import { RestClient } from '../client/rest.js';
+import { startSimulatedNodes } from '../sim/index.js';
+
+/** Options of {@link runSimCommand}. */
+export interface SimCommandOptions {
+  kubeconfig: string;
+  nodes: number;
+  zones: number;
+  namePrefix: string;
+}
+
+/**
+ * Connects with `kubeconfig`, starts `nodes` simulated nodes, and resolves after a SIGINT or
+ * SIGTERM has stopped the simulator (the Nodes stay registered).
+ */
+export async function runSimCommand(opts: SimCommandOptions): Promise<void> {
+  const client = await RestClient.fromKubeconfig(opts.kubeconfig, { qps: 0 });
+  try {
+    const sim = await startSimulatedNodes({ client, nodes: opts.nodes, zones: opts.zones, namePrefix: opts.namePrefix });
+    process.stderr.write(`k8ts sim: ${sim.nodeNames.length} simulated nodes running (${opts.namePrefix}0..)\n`);
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        resolve();
+      };
+      process.on('SIGINT', done);
+      process.on('SIGTERM', done);
+    });
+    await sim.stop();
+  } finally {
+    client.close();
+  }
+}
