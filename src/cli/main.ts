@@ -21,6 +21,7 @@ program
   .option('--service-cidr <cidr>', 'service cluster IP range', '10.43.0.0/16')
   .option('--tls-san <names...>', 'extra names or IPs for the serving certificate')
   .option('--disable-agent', 'do not run a node agent for this machine', false)
+  .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unreachable (e.g. 40s)', '40s')
   .action(async (o: Record<string, string | boolean | string[] | undefined>) => {
     const port = Number(o['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(o['port'])}`);
@@ -34,6 +35,7 @@ program
       serviceCIDR: o['serviceCidr'] as string | undefined,
       tlsSan: o['tlsSan'] as string[] | undefined,
       disableAgent: Boolean(o['disableAgent']),
+      nodeMonitorGracePeriodMs: parseDuration(String(o['nodeMonitorGracePeriod']), '--node-monitor-grace-period'),
     });
     let stopping = false;
     const stop = (sig: string) => {
@@ -59,6 +61,8 @@ program
   .option('--nodes <n>', 'number of nodes', '10')
   .option('--zones <n>', 'number of topology zones the nodes spread over', '3')
   .option('--name-prefix <prefix>', 'node name prefix', 'sim-')
+  .option('--lease-renew-interval <duration>', 'node Lease renewal interval', '10s')
+  .option('--status-update-interval <duration>', 'node status post interval', '60s')
   .action(async (o: Record<string, string>) => {
     const nodes = Number(o['nodes']);
     const zones = Number(o['zones']);
@@ -66,9 +70,24 @@ program
     if (!Number.isInteger(zones) || zones < 1) program.error(`invalid --zones ${o['zones']}`);
     // Loaded only for this command.
     const { runSimCommand } = await import('./sim.js');
-    await runSimCommand({ kubeconfig: o['kubeconfig']!, nodes, zones, namePrefix: o['namePrefix']! });
+    await runSimCommand({
+      kubeconfig: o['kubeconfig']!,
+      nodes,
+      zones,
+      namePrefix: o['namePrefix']!,
+      leaseRenewMs: parseDuration(o['leaseRenewInterval']!, '--lease-renew-interval'),
+      statusUpdateMs: parseDuration(o['statusUpdateInterval']!, '--status-update-interval'),
+    });
     process.exit(0);
   });
+
+/** Parses a Go-style duration of one unit ("40s", "500ms", "2m"). */
+function parseDuration(v: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
+  if (!m) return program.error(`invalid ${flag} ${v}: use a duration such as 40s or 500ms`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`k8ts: ${e instanceof Error ? e.message : String(e)}`);

@@ -11,6 +11,7 @@ import { createAuthenticator, ensureToken } from '../apiserver/auth/authn.js';
 import { writeKubeconfig } from '../apiserver/auth/kubeconfig.js';
 import { startAPIServer, type APIServer } from '../apiserver/server.js';
 import type { Backend } from '../storage/backend.js';
+import { startControllerManager } from '../controllermanager/index.js';
 
 /** Options of {@link runServer} (the command's flags). */
 export interface ServerOptions {
@@ -24,6 +25,10 @@ export interface ServerOptions {
   serviceCIDR?: string;
   /** Extra SANs for the serving certificate. */
   tlsSan?: string[];
+  /** --node-monitor-grace-period, ms (default 40 s). */
+  nodeMonitorGracePeriodMs?: number;
+  /** Do not run the controller-manager (tests of the API server alone). */
+  disableControllers?: boolean;
   /** Log lines go here (default console.log). */
   log?: (line: string) => void;
 }
@@ -68,6 +73,13 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
   // /readyz first: writing the kubeconfig loads the yaml package, which need not delay it.
   await api.ready;
   await Promise.all([writeKubeconfig(kubeconfigPath, kc), o.writeKubeconfig ? writeKubeconfig(o.writeKubeconfig, kc) : undefined]);
+  const controllers = o.disableControllers
+    ? undefined
+    : startControllerManager({
+        connection: { server: api.url, ca: pki.caCertPem, cert: pki.admin.certPem, key: pki.admin.keyPem },
+        nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs,
+        log,
+      });
   log(`k8ts server ready at ${api.url} in ${Math.round(performance.now() - t0)} ms (datastore ${o.datastore === 'sqlite' ? 'sqlite' : o.datastore})`);
   log(`kubeconfig: ${o.writeKubeconfig ?? kubeconfigPath}`);
   log(`node join token: ${token}`);
@@ -78,6 +90,7 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
     kubeconfigPath,
     token,
     async stop() {
+      await controllers?.stop();
       await api.close();
       await backend.close();
     },

@@ -10,6 +10,10 @@ export interface SimCommandOptions {
   nodes: number;
   zones: number;
   namePrefix: string;
+  /** Node Lease renewal interval, ms (default 10 s, as the kubelet). */
+  leaseRenewMs?: number;
+  /** Node status post interval, ms (default 60 s). */
+  statusUpdateMs?: number;
 }
 
 /**
@@ -19,7 +23,13 @@ export interface SimCommandOptions {
 export async function runSimCommand(opts: SimCommandOptions): Promise<void> {
   const client = await RestClient.fromKubeconfig(opts.kubeconfig, { qps: 0 });
   try {
-    const sim = await startSimulatedNodes({ client, nodes: opts.nodes, zones: opts.zones, namePrefix: opts.namePrefix });
+    const sim = await startSimulatedNodes({
+      client,
+      nodes: opts.nodes,
+      zones: opts.zones,
+      namePrefix: opts.namePrefix,
+      timings: { ...(opts.leaseRenewMs ? { leaseRenewMs: opts.leaseRenewMs } : {}), ...(opts.statusUpdateMs ? { statusUpdateMs: opts.statusUpdateMs } : {}) },
+    });
     process.stderr.write(`k8ts sim: ${sim.nodeNames.length} simulated nodes running (${opts.namePrefix}0..)\n`);
     await new Promise<void>((resolve) => {
       const done = (): void => {
