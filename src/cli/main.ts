@@ -21,7 +21,7 @@ program
   .option('--service-cidr <cidr>', 'service cluster IP range', '10.43.0.0/16')
   .option('--tls-san <names...>', 'extra names or IPs for the serving certificate')
   .option('--disable-agent', 'do not run a node agent for this machine', false)
-  .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unreachable (e.g. 40s)', '40s')
+  .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unreachable', '50s')
   .action(async (o: Record<string, string | boolean | string[] | undefined>) => {
     const port = Number(o['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(o['port'])}`);

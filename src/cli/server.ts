@@ -25,7 +25,7 @@ export interface ServerOptions {
   serviceCIDR?: string;
   /** Extra SANs for the serving certificate. */
   tlsSan?: string[];
-  /** --node-monitor-grace-period, ms (default 40 s). */
+  /** --node-monitor-grace-period, ms (default 50 s). */
   nodeMonitorGracePeriodMs?: number;
   /** Do not run the controller-manager (tests of the API server alone). */
   disableControllers?: boolean;

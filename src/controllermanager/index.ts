@@ -13,7 +13,7 @@ import { startNodeLifecycleController } from '../controllers/nodelifecycle/index
 export interface ControllerManagerOptions {
   /** How to reach the API server (credentials included). */
   connection: RestClientOptions;
-  /** --node-monitor-grace-period, ms (default 40 s). */
+  /** --node-monitor-grace-period, ms (default 50 s). */
   nodeMonitorGracePeriodMs?: number;
   /** Lease timings (defaults 15 s / 10 s / 2 s, as upstream). */
   leaseDurationMs?: number;

@@ -17,7 +17,7 @@ export interface NodeLifecycleOptions {
   client: RestClient;
   /** Time source for staleness, taint timeAdded and requeues (default real time). */
   clock?: Clock;
-  /** --node-monitor-grace-period in ms (default 40 s). */
+  /** --node-monitor-grace-period in ms (default 50 s). */
   gracePeriodMs?: number;
   /** Stops informers and controllers. */
   signal: AbortSignal;

@@ -18,7 +18,7 @@ export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 /** coordination.k8s.io/v1 leases in kube-node-lease. */
 export const NODE_LEASES: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: NODE_LEASE_NAMESPACE };
 /** Upstream --node-monitor-grace-period default. */
-export const DEFAULT_GRACE_PERIOD_MS = 40_000;
+export const DEFAULT_GRACE_PERIOD_MS = 50_000;
 
 /** Conditions the controller sets to Unknown for an unresponsive node (upstream's list). */
 const UNKNOWN_CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];

@@ -128,7 +128,7 @@ test('NoExecute taints evict untolerating pods at once, tolerationSeconds later,
     assert.equal(await gone('p-timed'), false, 'p-timed tolerates for 5 s');
     clock.step(6_000);
     await waitFor('p-timed evicted', () => gone('p-timed'));
-    clock.step(30_000); // well past 5 s, still inside the 40 s grace period
+    clock.step(30_000); // well past 5 s, still inside the 50 s grace period
     await sleep(300);
     assert.equal(await gone('p-forever'), false, 'p-forever tolerates forever');
   });
