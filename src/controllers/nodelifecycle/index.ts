@@ -11,6 +11,7 @@ import { DEFAULT_GRACE_PERIOD_MS, NODE_LEASES, NODES, reconcileNode } from './no
 export * from './taints.js';
 export * from './nodehealth.js';
 export * from './eviction.js';
+export * from './podstatus.js';
 
 /** Options of {@link startNodeLifecycleController}. */
 export interface NodeLifecycleOptions {
@@ -56,10 +57,11 @@ export async function startNodeLifecycleController(opts: NodeLifecycleOptions): 
     name: 'node-lifecycle-controller',
     clock,
     onError: opts.onError,
-    reconcile: (key) => reconcileNode({ client, clock, gracePeriodMs, leases: leaseInf.store }, key),
+    reconcile: (key) => reconcileNode({ client, clock, gracePeriodMs, leases: leaseInf.store, pods: podInf.store }, key),
   });
   nodes.watch(nodeInf);
   nodes.watch(leaseInf, (l: KubeObject) => l.metadata.name);
+  nodes.watch(podInf, (p: KubeObject) => (p['spec'] as { nodeName?: string } | undefined)?.nodeName || null);
 
   const eviction = new Controller({
     name: 'taint-eviction-controller',

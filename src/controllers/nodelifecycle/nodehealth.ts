@@ -2,7 +2,8 @@
  * The per-node reconciler of the node lifecycle controller: marks nodes whose kubelet stopped
  * reporting (Lease renewTime and Ready heartbeat older than the grace period) as Unknown via
  * the status subresource, then keeps the condition taints (TaintNodesByCondition plus the
- * NoExecute not-ready/unreachable taints) in line with the node's conditions.
+ * NoExecute not-ready/unreachable taints) in line with the node's conditions, and marks the
+ * pods of a node that is not Ready as Ready=False.
  */
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
@@ -10,6 +11,7 @@ import { ApiError } from '../../apimachinery/errors.js';
 import type { KubeObject } from '../../api/resource.js';
 import type { ReconcileResult, ResourceRef, RestClient, Indexer, Clock } from '../../client/index.js';
 import { desiredTaints, getCondition, reconcileTaints } from './taints.js';
+import { markPodsNotReady } from './podstatus.js';
 
 /** core/v1 nodes. */
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
@@ -30,6 +32,8 @@ export interface NodeReconcilerDeps {
   gracePeriodMs: number;
   /** Lease cache of kube-node-lease (keys `kube-node-lease/<node>`). */
   leases: Indexer<KubeObject>;
+  /** Pod cache with the nodeName index: pods of a not-Ready node are marked Ready=False. */
+  pods?: Indexer<KubeObject>;
 }
 
 const ms = (t: string | null | undefined): number => {
@@ -117,8 +121,10 @@ export async function reconcileNode(deps: NodeReconcilerDeps, name: string): Pro
     }
     const taints = reconcileTaints(node.spec?.taints ?? [], desiredTaints(node), iso(now));
     if (taints) {
-      await client.update<Node & KubeObject>(NODES, { ...(node as Node & KubeObject), spec: { ...node.spec, taints } });
+      node = await client.update<Node & KubeObject>(NODES, { ...(node as Node & KubeObject), spec: { ...node.spec, taints } });
     }
+    const ready = getCondition(node, 'Ready');
+    if (deps.pods && ready && ready.status !== 'True') await markPodsNotReady(client, deps.pods, name, iso(now));
   });
   return requeueAfterMs !== undefined ? { requeueAfterMs } : undefined;
 }

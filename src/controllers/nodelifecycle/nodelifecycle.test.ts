@@ -133,3 +133,37 @@ test('NoExecute taints evict untolerating pods at once, tolerationSeconds later,
     assert.equal(await gone('p-forever'), false, 'p-forever tolerates forever');
   });
 });
+
+test('pods of a node whose Ready goes Unknown are marked Ready=False via pods/status', async () => {
+  await withController(5_000, async ({ clock }) => {
+    await createNode('n-podready');
+    const mk = async (name: string, nodeName: string) => {
+      await cp.client.create(PODS, {
+        apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+        spec: { nodeName, containers: [{ name: 'c', image: 'busybox' }], tolerations: [{ operator: 'Exists' }] },
+      });
+      const now = metaTime(Date.now());
+      const conditions = ['Ready', 'ContainersReady'].map((type) => ({ type, status: 'True', lastTransitionTime: now }));
+      await cp.client.patch(PODS, name, { status: { phase: 'Running', conditions } }, 'merge', 'status');
+    };
+    await mk('p-on-node', 'n-podready');
+    await createNode('n-podready-other');
+    await mk('p-elsewhere', 'n-podready-other');
+    const readyOf = async (name: string) => (await cp.client.get<Pod>(PODS, name)).status?.conditions?.find((c) => c.type === 'Ready');
+    await sleep(300);
+    assert.equal((await readyOf('p-on-node'))?.status, 'True', 'pods of a Ready node stay Ready');
+    // Keep the other node alive past the step: only n-podready goes stale.
+    const later = metaTime(Date.now() + 6_000);
+    await cp.client.patch(NODES, 'n-podready-other', { status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: later, lastTransitionTime: later }] } }, 'merge', 'status');
+    clock.step(6_000);
+    const ready = await waitFor('pod Ready False', async () => {
+      const c = await readyOf('p-on-node');
+      return c?.status === 'False' && c;
+    });
+    assert.equal(ready.reason, 'NodeNotReady');
+    const pod = await cp.client.get<Pod>(PODS, 'p-on-node');
+    assert.equal(pod.status?.conditions?.find((c) => c.type === 'ContainersReady')?.status, 'True', 'only Ready changes');
+    assert.equal(pod.status?.phase, 'Running');
+    assert.equal((await readyOf('p-elsewhere'))?.status, 'True', 'pods of other nodes untouched');
+  });
+});
