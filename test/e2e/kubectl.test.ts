@@ -216,6 +216,16 @@ for (const store of ['sqlite', 'etcd'] as const) {
       assert.equal((await kubectlOk(server, ['auth', 'can-i', 'create', 'deployments'])).trim(), 'yes');
     });
 
+    test('apply a kind: List file (client-side validation asks for protobuf OpenAPI v2)', async () => {
+      const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'from-list' }, data: { a: 'b' } }] };
+      await kubectlOk(server, ['apply', '-f', '-'], { input: JSON.stringify(list) });
+      assert.deepEqual((await getJSON(server, ['get', 'cm', 'from-list'])).data, { a: 'b' });
+      const bad = { ...list, items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bad-list' }, dataa: {} }] };
+      const r = await kubectl(server, ['apply', '-f', '-'], { input: JSON.stringify(bad) });
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /unknown field "dataa"/);
+    });
+
     test('get --raw /metrics serves the controller metrics registry', async () => {
       const text = await kubectlOk(server, ['get', '--raw', '/metrics']);
       assert.match(text, /^# TYPE workqueue_depth gauge$/m);

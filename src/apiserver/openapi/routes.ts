@@ -103,7 +103,12 @@ export function createOpenAPIHandler(registry: ResourceRegistry): (req: Incoming
     }
     if (path === '/openapi/v2') {
       if (!acceptsJSON(req.headers.accept)) {
-        fail(res, new ApiError(406, 'NotAcceptable', `only application/json is served at /openapi/v2, not ${req.headers.accept}`));
+        // kubectl asks for the protobuf form only when it validates objects that are not
+        // served kinds (a `kind: List` file). k8ts serves the v2 document as JSON; to a
+        // protobuf-only client it answers an empty (valid) protobuf Document, so kubectl
+        // treats the kinds as having no client-side schema and the server validates them.
+        res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf', 'Content-Length': 0, 'Cache-Control': 'no-cache, private' });
+        res.end();
         return true;
       }
       send(req, res, docs.v2(), { 'Cache-Control': 'no-cache, private' });
