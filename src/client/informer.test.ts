@@ -3,32 +3,26 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAPIServer, type APIServer } from '../apiserver/server.js';
-import { openSqliteBackend, type SqliteBackend } from '../storage/sqlite/index.js';
+import { startAPIServer } from '../apiserver/server.js';
+import { openSqliteBackend } from '../storage/sqlite/index.js';
 import type { KubeObject } from '../api/resource.js';
+import { startTestControlPlane, type TestControlPlane } from '../testing/index.js';
 import { RestClient, type ResourceRef } from './rest.js';
 import { Reflector, isGone } from './reflector.js';
 import { Indexer, NAMESPACE_INDEX, NODE_NAME_INDEX } from './store.js';
 import { SharedInformerFactory, type SharedInformer } from './informer.js';
 
-let dir: string;
-let backend: SqliteBackend;
-let api: APIServer;
+let cp: TestControlPlane;
 let client: RestClient;
 
+// One in-process control plane (k8ts/testing) for the tests of this file.
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'k8ts-informer-'));
-  backend = await openSqliteBackend({ path: join(dir, 'db'), retention: false });
-  api = await startAPIServer({ backend, port: 0 });
-  await api.ready;
-  client = new RestClient({ server: api.url, qps: 0 });
+  cp = await startTestControlPlane();
+  client = cp.client;
 });
 
 after(async () => {
-  client.close();
-  await api.close();
-  await backend.close();
-  rmSync(dir, { recursive: true, force: true });
+  await cp.stop();
 });
 
 async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
@@ -49,7 +43,7 @@ const cm = (name: string, v = '1') => ({ metadata: { name }, data: { v } });
 test('informer lists in pages, syncs, and sees adds, updates and deletes', async () => {
   const ref = await namespace(client, 'inf1');
   for (let i = 0; i < 5; i++) await client.create(ref, cm(`pre${i}`));
-  const c = new RestClient({ server: api.url, qps: 0 });
+  const c = new RestClient({ server: cp.url, qps: 0 });
   const factory = new SharedInformerFactory(c, { pageSize: 2 });
   const inf = factory.informerFor(ref);
   const seen: string[] = [];
@@ -88,7 +82,7 @@ test('informer lists in pages, syncs, and sees adds, updates and deletes', async
 test('factory shares one informer, list and watch per resource', async () => {
   const ref = await namespace(client, 'inf2');
   await client.create(ref, cm('a'));
-  const c = new RestClient({ server: api.url, qps: 0 });
+  const c = new RestClient({ server: cp.url, qps: 0 });
   const factory = new SharedInformerFactory(c);
   const informers: SharedInformer[] = [];
   const counts = [0, 0, 0];

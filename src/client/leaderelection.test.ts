@@ -1,32 +1,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startAPIServer, type APIServer } from '../apiserver/server.js';
-import { openSqliteBackend, type SqliteBackend } from '../storage/sqlite/index.js';
+import { startTestControlPlane, type TestControlPlane } from '../testing/index.js';
 import { RestClient } from './rest.js';
 import { LeaderElector, microTime, type Lease } from './leaderelection.js';
 
-let dir: string;
-let backend: SqliteBackend;
-let api: APIServer;
+let cp: TestControlPlane;
 let client: RestClient;
 const LEASES = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'default' };
 
+// One in-process control plane (k8ts/testing) for the tests of this file.
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'k8ts-le-'));
-  backend = await openSqliteBackend({ path: join(dir, 'db'), retention: false });
-  api = await startAPIServer({ backend, port: 0 });
-  await api.ready;
-  client = new RestClient({ server: api.url, qps: 0 });
+  cp = await startTestControlPlane();
+  client = cp.client;
 });
 
 after(async () => {
-  client.close();
-  await api.close();
-  await backend.close();
-  rmSync(dir, { recursive: true, force: true });
+  await cp.stop();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

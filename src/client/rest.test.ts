@@ -1,35 +1,23 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startAPIServer, type APIServer } from '../apiserver/server.js';
-import { openSqliteBackend } from '../storage/sqlite/index.js';
-import type { SqliteBackend } from '../storage/sqlite/index.js';
 import { isConflict, isNotFound, isAlreadyExists, ApiError } from '../apimachinery/errors.js';
 import type { KubeObject } from '../api/resource.js';
+import { startTestControlPlane, type TestControlPlane } from '../testing/index.js';
 import { RestClient, TokenBucket, resourcePath, type WatchEvent } from './rest.js';
 
-let dir: string;
-let backend: SqliteBackend;
-let api: APIServer;
+let cp: TestControlPlane;
 let client: RestClient;
 const cms = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
 
+// One in-process control plane (k8ts/testing) for the tests of this file.
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'k8ts-rest-'));
-  backend = await openSqliteBackend({ path: join(dir, 'db'), retention: false });
-  api = await startAPIServer({ backend, port: 0 });
-  await api.ready;
-  client = new RestClient({ server: api.url, qps: 0 });
+  cp = await startTestControlPlane();
+  client = cp.client;
 });
 
 after(async () => {
-  client.close();
-  await api.close();
-  await backend.close();
-  rmSync(dir, { recursive: true, force: true });
+  await cp.stop();
 });
 
 test('resource paths for core, grouped, namespaced and cluster-scoped resources', () => {
