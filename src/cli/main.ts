@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { runServer } from './server.js';
+import { parseControllers } from '../controllermanager/index.js';
 import { K8TS_VERSION } from '../apiserver/version.js';
 
 const program = new Command();
@@ -22,9 +23,21 @@ program
   .option('--tls-san <names...>', 'extra names or IPs for the serving certificate')
   .option('--disable-agent', 'do not run a node agent for this machine', false)
   .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unreachable', '50s')
+  .option('--controllers <list>', 'controllers to run: * for all, name to add one, -name to leave one out', '*')
+  .option('--node-eviction-rate <rate>', 'nodes per second per zone that get NoExecute taints when the zone is healthy', '0.1')
+  .option('--secondary-node-eviction-rate <rate>', 'the same for a zone with a partial disruption (large zones only)', '0.01')
+  .option('--unhealthy-zone-threshold <fraction>', 'share of not-Ready nodes (at least 3) that makes a zone partially disrupted', '0.55')
+  .option('--large-cluster-size-threshold <n>', 'zones up to this size stop evicting in a partial disruption', '50')
+  .option('--sim-nodes <n>', 'run this many simulated nodes inside the server (for tests)', '0')
+  .option('--sim-zones <n>', 'zones the simulated nodes spread over', '3')
   .action(async (o: Record<string, string | boolean | string[] | undefined>) => {
     const port = Number(o['port']);
     if (!Number.isInteger(port) || port < 0 || port > 65535) program.error(`invalid --port ${String(o['port'])}`);
+    try {
+      parseControllers(String(o['controllers']));
+    } catch (e) {
+      program.error(`invalid --controllers: ${(e as Error).message}`);
+    }
     const running = await runServer({
       dataDir: String(o['dataDir']),
       datastore: String(o['datastore']),
@@ -36,6 +49,15 @@ program
       tlsSan: o['tlsSan'] as string[] | undefined,
       disableAgent: Boolean(o['disableAgent']),
       nodeMonitorGracePeriodMs: parseDuration(String(o['nodeMonitorGracePeriod']), '--node-monitor-grace-period'),
+      controllers: String(o['controllers']),
+      zoneLimits: {
+        evictionRate: parseNumber(o['nodeEvictionRate'], '--node-eviction-rate', 0),
+        secondaryEvictionRate: parseNumber(o['secondaryNodeEvictionRate'], '--secondary-node-eviction-rate', 0),
+        unhealthyZoneThreshold: parseNumber(o['unhealthyZoneThreshold'], '--unhealthy-zone-threshold', 0, 1),
+        largeClusterSizeThreshold: parseNumber(o['largeClusterSizeThreshold'], '--large-cluster-size-threshold', 0),
+      },
+      simNodes: parseNumber(o['simNodes'], '--sim-nodes', 0, 100_000, true),
+      simZones: parseNumber(o['simZones'], '--sim-zones', 1, 10_000, true),
     });
     let stopping = false;
     const stop = (sig: string) => {
@@ -80,6 +102,15 @@ program
     });
     process.exit(0);
   });
+
+/** Parses a number flag within [min, max] (an integer when `integer`), or exits with an error. */
+function parseNumber(v: unknown, flag: string, min: number, max = Infinity, integer = false): number {
+  const n = Number(v);
+  if (String(v).trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    return program.error(`invalid ${flag} ${String(v)}: want ${integer ? 'an integer' : 'a number'} from ${min}${max < Infinity ? ` to ${max}` : ''}`);
+  }
+  return n;
+}
 
 /** Parses a Go-style duration of one unit ("40s", "500ms", "2m"). */
 function parseDuration(v: string, flag: string): number {

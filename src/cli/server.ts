@@ -11,7 +11,10 @@ import { createAuthenticator, ensureToken } from '../apiserver/auth/authn.js';
 import { writeKubeconfig } from '../apiserver/auth/kubeconfig.js';
 import { startAPIServer, type APIServer } from '../apiserver/server.js';
 import type { Backend } from '../storage/backend.js';
-import { startControllerManager } from '../controllermanager/index.js';
+import { parseControllers, startControllerManager } from '../controllermanager/index.js';
+import type { ZoneLimitOptions } from '../controllers/nodelifecycle/zones.js';
+import { RestClient } from '../client/rest.js';
+import type { SimulatedNodes } from '../sim/index.js';
 
 /** Options of {@link runServer} (the command's flags). */
 export interface ServerOptions {
@@ -29,6 +32,14 @@ export interface ServerOptions {
   nodeMonitorGracePeriodMs?: number;
   /** Do not run the controller-manager (tests of the API server alone). */
   disableControllers?: boolean;
+  /** --controllers: which controllers run (`*` default; `-name` leaves one out). */
+  controllers?: string;
+  /** --node-eviction-rate and friends. */
+  zoneLimits?: ZoneLimitOptions;
+  /** --sim-nodes: simulated nodes run inside the server process (for tests); 0 = none. */
+  simNodes?: number;
+  /** --sim-zones: zones the simulated nodes spread over (default 3). */
+  simZones?: number;
   /** Log lines go here (default console.log). */
   log?: (line: string) => void;
 }
@@ -73,13 +84,24 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
   // /readyz first: writing the kubeconfig loads the yaml package, which need not delay it.
   await api.ready;
   await Promise.all([writeKubeconfig(kubeconfigPath, kc), o.writeKubeconfig ? writeKubeconfig(o.writeKubeconfig, kc) : undefined]);
-  const controllers = o.disableControllers
-    ? undefined
-    : startControllerManager({
-        connection: { server: api.url, ca: pki.caCertPem, cert: pki.admin.certPem, key: pki.admin.keyPem },
-        nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs,
-        log,
-      });
+  const connection = { server: api.url, ca: pki.caCertPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
+  const wanted = o.disableControllers ? new Set<string>() : parseControllers(o.controllers ?? '*');
+  const controllers =
+    wanted.size === 0
+      ? undefined
+      : startControllerManager({ connection, controllers: [...wanted], nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, zoneLimits: o.zoneLimits, log });
+  let sim: { client: RestClient; nodes: SimulatedNodes } | undefined;
+  if (o.simNodes && o.simNodes > 0) {
+    const { startSimulatedNodes } = await import('../sim/index.js');
+    const client = new RestClient({ ...connection, qps: 0 });
+    try {
+      sim = { client, nodes: await startSimulatedNodes({ client, nodes: o.simNodes, zones: o.simZones }) };
+    } catch (e) {
+      client.close();
+      throw e;
+    }
+    log(`simulated nodes: ${o.simNodes} (${sim.nodes.nodeNames[0]}..)`);
+  }
   log(`k8ts server ready at ${api.url} in ${Math.round(performance.now() - t0)} ms (datastore ${o.datastore === 'sqlite' ? 'sqlite' : o.datastore})`);
   log(`kubeconfig: ${o.writeKubeconfig ?? kubeconfigPath}`);
   log(`node join token: ${token}`);
@@ -90,6 +112,10 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
     kubeconfigPath,
     token,
     async stop() {
+      if (sim) {
+        await sim.nodes.stop();
+        sim.client.close();
+      }
       await controllers?.stop();
       await api.close();
       await backend.close();

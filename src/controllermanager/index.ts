@@ -1,20 +1,51 @@
 /**
- * The controller-manager inside `k8ts server`: a leader-elected set of controllers that
- * talk to the API server only through the client library (as separate processes would).
- * Today it runs the node lifecycle controllers; the workload controllers join it later.
+ * The controller-manager inside `k8ts server` (and `k8ts/testing`): a leader-elected set of
+ * controllers that talk to the API server only through the client library (as separate
+ * processes would). `--controllers` chooses them with upstream syntax: `*` for all, a name
+ * to add one, `-name` to leave one out. Today: the node lifecycle controller and the taint
+ * eviction controller; the workload controllers join later.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { RestClient, type RestClientOptions } from '../client/rest.js';
 import { LeaderElector } from '../client/leaderelection.js';
-import { startNodeLifecycleController } from '../controllers/nodelifecycle/index.js';
+import { startNodeLifecycleController, type ZoneLimitOptions } from '../controllers/nodelifecycle/index.js';
+
+/** Controller names `--controllers` knows (upstream's names), with their short aliases. */
+export const CONTROLLER_NAMES: Readonly<Record<string, readonly string[]>> = {
+  'node-lifecycle-controller': ['nodelifecycle'],
+  'taint-eviction-controller': ['tainteviction'],
+};
+
+/**
+ * Parses a `--controllers` list (comma-separated; `*` = every known controller, `name` adds,
+ * `-name` removes; later items win) into canonical names. Unknown names throw.
+ */
+export function parseControllers(spec: string | readonly string[]): Set<string> {
+  const items = (typeof spec === 'string' ? spec.split(',') : spec).map((s) => s.trim()).filter(Boolean);
+  const canonical = (name: string): string => {
+    for (const [c, aliases] of Object.entries(CONTROLLER_NAMES)) if (c === name || aliases.includes(name)) return c;
+    throw new Error(`unknown controller ${JSON.stringify(name)} (known: ${Object.keys(CONTROLLER_NAMES).join(', ')})`);
+  };
+  const out = new Set<string>();
+  for (const item of items) {
+    if (item === '*') for (const c of Object.keys(CONTROLLER_NAMES)) out.add(c);
+    else if (item.startsWith('-')) out.delete(canonical(item.slice(1)));
+    else out.add(canonical(item));
+  }
+  return out;
+}
 
 /** Options of {@link startControllerManager}. */
 export interface ControllerManagerOptions {
   /** How to reach the API server (credentials included). */
   connection: RestClientOptions;
+  /** Which controllers run (a `--controllers` list or names; default `*`). */
+  controllers?: string | readonly string[];
   /** --node-monitor-grace-period, ms (default 50 s). */
   nodeMonitorGracePeriodMs?: number;
+  /** --node-eviction-rate and friends (upstream defaults). */
+  zoneLimits?: ZoneLimitOptions;
   /** Lease timings (defaults 15 s / 10 s / 2 s, as upstream). */
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
@@ -25,16 +56,23 @@ export interface ControllerManagerOptions {
 /** A running controller-manager; `stop` ends leadership and the controllers. */
 export interface ControllerManager {
   identity: string;
+  /** The controllers this instance runs while leading. */
+  controllers: ReadonlySet<string>;
   isLeader(): boolean;
+  /** Resolves the first time this instance leads with its controllers' caches synced. */
+  started: Promise<void>;
   stop(): Promise<void>;
 }
 
 /** Starts campaigning for the `kube-system/kube-controller-manager` Lease; controllers run while leading. */
 export function startControllerManager(o: ControllerManagerOptions): ControllerManager {
   const log = o.log ?? ((l: string) => console.log(l));
+  const enabled = parseControllers(o.controllers ?? '*');
   const client = new RestClient({ qps: 50, burst: 100, ...o.connection });
   const identity = `${hostname()}_${randomBytes(4).toString('hex')}`;
   const stop = new AbortController();
+  let markStarted!: () => void;
+  const started = new Promise<void>((r) => (markStarted = r));
   const elector = new LeaderElector({
     client,
     namespace: 'kube-system',
@@ -45,17 +83,31 @@ export function startControllerManager(o: ControllerManagerOptions): ControllerM
     retryPeriodMs: o.retryPeriodMs,
     releaseOnCancel: true,
     onStartedLeading: async (signal) => {
-      log(`controller-manager: ${identity} is the leader; starting node lifecycle controllers`);
-      await startNodeLifecycleController({ client, signal, gracePeriodMs: o.nodeMonitorGracePeriodMs }).catch((e) => {
-        if (!signal.aborted) log(`controller-manager: node lifecycle controllers failed: ${(e as Error).message}`);
-      });
+      log(`controller-manager: ${identity} is the leader; starting ${[...enabled].join(', ') || 'no controllers'}`);
+      const nodeHealth = enabled.has('node-lifecycle-controller');
+      const taintEviction = enabled.has('taint-eviction-controller');
+      if (nodeHealth || taintEviction) {
+        await startNodeLifecycleController({
+          client,
+          signal,
+          gracePeriodMs: o.nodeMonitorGracePeriodMs,
+          zoneLimits: o.zoneLimits,
+          nodeHealth,
+          taintEviction,
+        }).catch((e) => {
+          if (!signal.aborted) log(`controller-manager: node lifecycle controllers failed: ${(e as Error).message}`);
+        });
+      }
+      markStarted();
     },
     onStoppedLeading: () => log(`controller-manager: ${identity} stopped leading`),
   });
   const running = elector.run(stop.signal).catch((e) => log(`controller-manager: leader election ended: ${(e as Error).message}`));
   return {
     identity,
+    controllers: enabled,
     isLeader: () => elector.isLeader(),
+    started,
     async stop() {
       stop.abort();
       await running;

@@ -76,3 +76,49 @@ test('time to ready of 5 sequential starts (printed, not asserted)', async () =>
   }
   console.log(`k8ts/testing time to ready (ms): ${times.map((t) => t.toFixed(1)).join(', ')}`);
 });
+
+test('controllers run by default (leader Lease, cordon taint); simulated nodes register Ready and run bound pods', async () => {
+  const cp = await startTestControlPlane({ simNodes: { nodes: 2, zones: 2, namePrefix: 'tn-', timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } } });
+  const nodes = { group: '', version: 'v1', resource: 'nodes' };
+  const wait = async <T>(what: string, fn: () => Promise<T | undefined | false>): Promise<T> => {
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const v = await fn();
+      if (v) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  };
+  try {
+    assert.ok(cp.controllerManager?.isLeader(), 'startTestControlPlane resolved with the controllers leading');
+    assert.deepEqual(cp.sim?.nodeNames, ['tn-0', 'tn-1']);
+    const lease = await cp.client.get<KubeObject & { spec: { holderIdentity: string } }>(
+      { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-system' }, 'kube-controller-manager');
+    assert.equal(lease.spec.holderIdentity, cp.controllerManager?.identity);
+    type N = KubeObject & { spec?: { taints?: Array<{ key: string }> }; status?: { conditions?: Array<{ type: string; status: string }> } };
+    const n0 = await cp.client.get<N>(nodes, 'tn-0');
+    assert.equal(n0.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True');
+    await cp.client.patch(nodes, 'tn-0', { spec: { unschedulable: true } }, 'merge');
+    await wait('unschedulable taint from the node lifecycle controller', async () =>
+      (await cp.client.get<N>(nodes, 'tn-0')).spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unschedulable'));
+    const pods = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+    await cp.client.create(pods, { metadata: { name: 'p' }, spec: { nodeName: 'tn-1', containers: [{ name: 'c', image: 'busybox' }] } });
+    await wait('pod Running on a simulated node', async () => (await cp.client.get<KubeObject & { status?: { phase?: string } }>(pods, 'p')).status?.phase === 'Running');
+  } finally {
+    await cp.stop();
+  }
+});
+
+test('controllers: false runs none', async () => {
+  const cp = await startTestControlPlane({ controllers: false });
+  try {
+    assert.equal(cp.controllerManager, undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    await assert.rejects(
+      cp.client.get({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-system' }, 'kube-controller-manager'),
+      (e) => isNotFound(e),
+    );
+  } finally {
+    await cp.stop();
+  }
+});

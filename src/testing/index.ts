@@ -7,9 +7,11 @@
  * writes a kubeconfig for kubectl and `@kubernetes/client-node`, and hands back a ready
  * {@link RestClient}. `stop()` releases everything it made.
  *
- * Not included yet: no controllers (so no garbage collection, no Deployment/ReplicaSet/Job
- * reconciliation, no namespace finalization), no scheduler, no simulated nodes or kubelet:
- * Pods stay Pending unless the test writes their status itself.
+ * The controllers that exist run by default (option `controllers`), leader-elected as in
+ * `k8ts server`: today the node lifecycle and taint eviction controllers. Simulated nodes
+ * (option `simNodes`) register Nodes and play the kubelet for pods bound to them.
+ * Not included yet: garbage collection, the workload and namespace controllers, the
+ * scheduler (pods need `spec.nodeName` to reach a simulated node), a real kubelet.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { accessSync, constants as fsConstants } from 'node:fs';
@@ -20,6 +22,9 @@ import { startAPIServer, type APIServer } from '../apiserver/server.js';
 import { yamlModule } from '../apiserver/http/yaml.js';
 import { RestClient } from '../client/rest.js';
 import { openSqliteBackend, type SqliteBackend } from '../storage/sqlite/index.js';
+import { startControllerManager, type ControllerManager } from '../controllermanager/index.js';
+import type { SimOptions, SimulatedNodes } from '../sim/index.js';
+import type { ZoneLimitOptions } from '../controllers/nodelifecycle/zones.js';
 
 /** Options of {@link startTestControlPlane}. */
 export interface TestControlPlaneOptions {
@@ -35,6 +40,16 @@ export interface TestControlPlaneOptions {
    * (removed by `stop()`); a path given here is the caller's and is left in place.
    */
   kubeconfigPath?: string;
+  /**
+   * Controllers to run (a `--controllers` list such as `'*,-taint-eviction-controller'`, or
+   * names); `true` or absent: all; `false`: none. `startTestControlPlane` resolves once they
+   * lead and their caches have synced.
+   */
+  controllers?: boolean | string | readonly string[];
+  /** Options of the controllers (node monitor grace period, zone eviction rates). */
+  controllerOptions?: { nodeMonitorGracePeriodMs?: number; zoneLimits?: ZoneLimitOptions };
+  /** Simulated nodes: a count, or the simulator's options (its client is the control plane's). */
+  simNodes?: number | Omit<SimOptions, 'client'>;
 }
 
 /** A running in-process control plane. */
@@ -47,6 +62,10 @@ export interface TestControlPlane {
   kubeconfigPath: string;
   /** The kinds the server serves. */
   registry: ResourceRegistry;
+  /** The controller-manager, when controllers run. */
+  controllerManager?: ControllerManager;
+  /** The simulated nodes, when asked for. */
+  sim?: SimulatedNodes;
   /** Closes client, server and datastore, and removes the temp files. Idempotent. */
   stop(): Promise<void>;
 }
@@ -63,9 +82,13 @@ export async function startTestControlPlane(opts: TestControlPlaneOptions = {}):
   let backend: SqliteBackend | undefined;
   let api: APIServer | undefined;
   let client: RestClient | undefined;
+  let cm: ControllerManager | undefined;
+  let sim: SimulatedNodes | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await sim?.stop().catch(() => undefined);
+      await cm?.stop().catch(() => undefined);
       client?.close();
       try {
         if (api) await api.close();
@@ -83,7 +106,17 @@ export async function startTestControlPlane(opts: TestControlPlaneOptions = {}):
     const kubeconfigPath = opts.kubeconfigPath ?? join(dir, 'kubeconfig');
     await Promise.all([api.ready, writePlainKubeconfig(kubeconfigPath, api.url)]);
     client = new RestClient({ server: api.url, qps: 0 });
-    return { url: api.url, client, kubeconfigPath, registry: api.registry, stop };
+    const controllers = opts.controllers === undefined || opts.controllers === true ? '*' : opts.controllers === false ? [] : opts.controllers;
+    if (typeof controllers === 'string' ? controllers.trim() !== '' : controllers.length > 0) {
+      cm = startControllerManager({ connection: { server: api.url }, controllers, ...opts.controllerOptions, log: () => undefined });
+    }
+    const simOpts = typeof opts.simNodes === 'number' ? { nodes: opts.simNodes } : opts.simNodes;
+    const [simNodes] = await Promise.all([
+      simOpts && simOpts.nodes > 0 ? import('../sim/index.js').then((m) => m.startSimulatedNodes({ ...simOpts, client: client! })) : undefined,
+      cm?.started,
+    ]);
+    sim = simNodes;
+    return { url: api.url, client, kubeconfigPath, registry: api.registry, controllerManager: cm, sim, stop };
   } catch (e) {
     await stop().catch(() => undefined);
     throw e;

@@ -7,11 +7,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { startServer, kubectlOk, K8TS_MAIN, type TestServer } from '../util/cluster.js';
+import type { ChildProcess } from 'node:child_process';
+import { startServer, kubectlOk, killProcess, spawnSim, type TestServer } from '../util/cluster.js';
 
 let server: TestServer;
 let sim: ChildProcess;
+let healthy: ChildProcess;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(what: string, cond: () => Promise<boolean>, ms = 20000, every = 200): Promise<void> {
@@ -36,17 +37,14 @@ const evicted = async (pod: string) => {
 
 before(async () => {
   server = await startServer({ extraArgs: ['--node-monitor-grace-period', '3s'] });
-  sim = spawn(process.execPath, [K8TS_MAIN, 'sim', '--kubeconfig', server.kubeconfig, '--nodes', '1', '--lease-renew-interval', '500ms', '--status-update-interval', '1s'], { stdio: 'ignore' });
-  await waitFor('Ready simulated node', async () => /\sReady\s/.test(await kubectlOk(server, ['get', 'nodes', '--no-headers'])));
+  sim = spawnSim(server, ['--nodes', '1']);
+  // A node of the same zone that stays up: with every zone down nothing is evicted (upstream).
+  healthy = spawnSim(server, ['--nodes', '1', '--name-prefix', 'ok-']);
+  await waitFor('two Ready simulated nodes', async () => (await kubectlOk(server, ['get', 'nodes', '--no-headers'])).split('\n').filter((l) => /\sReady\s/.test(l)).length === 2);
 });
 
 after(async () => {
-  if (sim?.pid && sim.exitCode === null) {
-    const gone = new Promise((r) => sim.once('exit', r));
-    process.kill(sim.pid, 'SIGCONT');
-    process.kill(sim.pid, 'SIGKILL');
-    await gone;
-  }
+  await Promise.all([killProcess(sim), killProcess(healthy)]);
   await server?.stop();
 });
 

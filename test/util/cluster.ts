@@ -102,3 +102,21 @@ export async function kubectlOk(server: Pick<TestServer, 'kubeconfig'>, args: st
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
+
+/**
+ * Spawns `k8ts sim` against `server` (node Leases every 500 ms, status every 1 s) with
+ * `args` added (`--nodes`, `--name-prefix`, ...); stop it with {@link killProcess}.
+ */
+export function spawnSim(server: Pick<TestServer, 'kubeconfig'>, args: string[]): ChildProcess {
+  const base = ['sim', '--kubeconfig', server.kubeconfig, '--lease-renew-interval', '500ms', '--status-update-interval', '1s'];
+  return spawn(process.execPath, [K8TS_MAIN, ...base, ...args], { stdio: 'ignore' });
+}
+
+/** Kills a child by PID (continuing it first, should it be stopped) and waits for its exit. */
+export async function killProcess(p: ChildProcess | undefined): Promise<void> {
+  if (!p?.pid || p.exitCode !== null || p.signalCode !== null) return;
+  const gone = new Promise((r) => p.once('exit', r));
+  process.kill(p.pid, 'SIGCONT');
+  process.kill(p.pid, 'SIGKILL');
+  await gone;
+}

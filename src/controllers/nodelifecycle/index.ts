@@ -3,15 +3,18 @@
  * TaintNodesByCondition, plus the NoExecute taint-eviction-controller), wired to shared
  * informers over nodes, node Leases (kube-node-lease) and pods.
  */
+import type { Node } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
 import { Controller, EventRecorder, SharedInformerFactory, realClock, type Clock, type RestClient } from '../../client/index.js';
 import { reconcileEviction } from './eviction.js';
 import { DEFAULT_GRACE_PERIOD_MS, NODE_LEASES, NODES, reconcileNode } from './nodehealth.js';
+import { ZoneLimiter, type ZoneLimitOptions } from './zones.js';
 
 export * from './taints.js';
 export * from './nodehealth.js';
 export * from './eviction.js';
 export * from './podstatus.js';
+export * from './zones.js';
 
 /** Options of {@link startNodeLifecycleController}. */
 export interface NodeLifecycleOptions {
@@ -20,6 +23,12 @@ export interface NodeLifecycleOptions {
   clock?: Clock;
   /** --node-monitor-grace-period in ms (default 50 s). */
   gracePeriodMs?: number;
+  /** Per-zone NoExecute tainting rates and thresholds (upstream defaults). */
+  zoneLimits?: ZoneLimitOptions;
+  /** Run the node health + condition taint controller (default true). */
+  nodeHealth?: boolean;
+  /** Run the NoExecute taint eviction controller (default true). */
+  taintEviction?: boolean;
   /** Stops informers and controllers. */
   signal: AbortSignal;
   /** Shared informers to use (default: a private factory). */
@@ -34,6 +43,8 @@ export interface NodeLifecycleController {
   nodes: Controller;
   /** Per-node NoExecute eviction. */
   eviction: Controller;
+  /** Zone states and tainting rate limits. */
+  zones: ZoneLimiter;
   factory: SharedInformerFactory;
   /** Resolves once `signal` aborted and both controllers stopped. */
   done: Promise<void>;
@@ -53,15 +64,28 @@ export async function startNodeLifecycleController(opts: NodeLifecycleOptions): 
   const podInf = factory.informerFor({ group: '', version: 'v1', resource: 'pods' });
   const recorder = new EventRecorder({ client, component: 'taint-eviction-controller', clock });
 
-  const nodes = new Controller({
+  let nodes: Controller | undefined;
+  // A zone changing state changes its rate (or lifts/imposes the all-zones-down stop): look at every node again.
+  const zones = new ZoneLimiter(clock, opts.zoneLimits, () => {
+    for (const key of nodeInf.store.keys()) nodes?.enqueue(key);
+  });
+  nodeInf.addEventHandler({
+    onAdd: (n) => zones.observe(n as Node),
+    onUpdate: (_o, n) => zones.observe(n as Node),
+    onDelete: (n) => zones.forget(n.metadata.name ?? ''),
+  });
+  nodes = new Controller({
     name: 'node-lifecycle-controller',
     clock,
     onError: opts.onError,
-    reconcile: (key) => reconcileNode({ client, clock, gracePeriodMs, leases: leaseInf.store, pods: podInf.store }, key),
+    reconcile: (key) => reconcileNode({ client, clock, gracePeriodMs, leases: leaseInf.store, pods: podInf.store, zones }, key),
   });
-  nodes.watch(nodeInf);
-  nodes.watch(leaseInf, (l: KubeObject) => l.metadata.name);
-  nodes.watch(podInf, (p: KubeObject) => (p['spec'] as { nodeName?: string } | undefined)?.nodeName || null);
+  const podNode = (p: KubeObject) => (p['spec'] as { nodeName?: string } | undefined)?.nodeName || null;
+  if (opts.nodeHealth !== false) {
+    nodes.watch(nodeInf);
+    nodes.watch(leaseInf, (l: KubeObject) => l.metadata.name);
+    nodes.watch(podInf, podNode);
+  }
 
   const eviction = new Controller({
     name: 'taint-eviction-controller',
@@ -69,11 +93,16 @@ export async function startNodeLifecycleController(opts: NodeLifecycleOptions): 
     onError: opts.onError,
     reconcile: (key) => reconcileEviction({ client, clock, recorder, nodes: nodeInf.store, pods: podInf.store }, key),
   });
-  eviction.watch(nodeInf);
-  eviction.watch(podInf, (p: KubeObject) => (p['spec'] as { nodeName?: string } | undefined)?.nodeName || null);
+  if (opts.taintEviction !== false) {
+    eviction.watch(nodeInf);
+    eviction.watch(podInf, podNode);
+  }
 
   factory.start(signal);
   await factory.waitForCacheSync();
-  const done = Promise.all([nodes.run(signal), eviction.run(signal)]).then(() => undefined);
-  return { nodes, eviction, factory, done };
+  const runs: Promise<void>[] = [];
+  if (opts.nodeHealth !== false) runs.push(nodes.run(signal));
+  if (opts.taintEviction !== false) runs.push(eviction.run(signal));
+  const done = Promise.all(runs).then(() => undefined);
+  return { nodes, eviction, zones, factory, done };
 }

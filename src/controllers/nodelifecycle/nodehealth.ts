@@ -5,12 +5,13 @@
  * NoExecute not-ready/unreachable taints) in line with the node's conditions, and marks the
  * pods of a node that is not Ready as Ready=False.
  */
-import type { Node, NodeCondition } from 'kubernetes-types/core/v1.js';
+import type { Node, NodeCondition, Taint } from 'kubernetes-types/core/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { ApiError } from '../../apimachinery/errors.js';
 import type { KubeObject } from '../../api/resource.js';
 import type { ReconcileResult, ResourceRef, RestClient, Indexer, Clock } from '../../client/index.js';
-import { desiredTaints, getCondition, reconcileTaints } from './taints.js';
+import { desiredTaints, getCondition, reconcileTaints, TAINT_NOT_READY, TAINT_UNREACHABLE } from './taints.js';
+import { zoneOf, type ZoneLimiter } from './zones.js';
 import { markPodsNotReady } from './podstatus.js';
 
 /** core/v1 nodes. */
@@ -34,6 +35,28 @@ export interface NodeReconcilerDeps {
   leases: Indexer<KubeObject>;
   /** Pod cache with the nodeName index: pods of a not-Ready node are marked Ready=False. */
   pods?: Indexer<KubeObject>;
+  /** Per-zone rate limits on the first NoExecute taint of a node (none: taint at once). */
+  zones?: ZoneLimiter;
+}
+
+const isEvictionTaint = (t: Taint) => t.effect === 'NoExecute' && (t.key === TAINT_NOT_READY || t.key === TAINT_UNREACHABLE);
+
+/**
+ * The managed taints `node` gets now: {@link desiredTaints}, less the NoExecute
+ * not-ready/unreachable taint while every zone is fully disrupted or while the node's zone
+ * has no tainting permit yet (then `retryAfterMs` says when to ask again). A node that
+ * already carries one of those NoExecute taints may swap it without a permit, and so may
+ * one whose `permit` was granted earlier in the same reconcile.
+ */
+export function gatedTaints(node: Node, zones: ZoneLimiter | undefined, permit: { granted: boolean } = { granted: false }): { taints: Taint[]; retryAfterMs?: number } {
+  const desired = desiredTaints(node);
+  if (!zones || !desired.some(isEvictionTaint)) return { taints: desired };
+  const without = desired.filter((t) => !isEvictionTaint(t));
+  if (zones.allFullyDisrupted()) return { taints: without };
+  if (permit.granted || (node.spec?.taints ?? []).some(isEvictionTaint)) return { taints: desired };
+  const wait = zones.acquire(zoneOf(node));
+  if (wait === 0) permit.granted = true; // kept across conflict retries of one reconcile
+  return wait === 0 ? { taints: desired } : { taints: without, retryAfterMs: wait };
 }
 
 const ms = (t: string | null | undefined): number => {
@@ -94,12 +117,13 @@ async function withConflictRetry<T>(fn: () => Promise<T>, attempts = 5): Promise
 export async function reconcileNode(deps: NodeReconcilerDeps, name: string): Promise<ReconcileResult> {
   const { client, clock, gracePeriodMs } = deps;
   let requeueAfterMs: number | undefined;
+  const permit = { granted: false };
   await withConflictRetry(async () => {
     let node: Node;
     try {
       node = await client.get<Node>(NODES, name);
     } catch (e) {
-      if (e instanceof ApiError && e.code === 404) return;
+      if (e instanceof ApiError && e.code === 404) return deps.zones?.forget(name);
       throw e;
     }
     const now = clock.now();
@@ -119,7 +143,10 @@ export async function reconcileNode(deps: NodeReconcilerDeps, name: string): Pro
     } else {
       requeueAfterMs = Math.max(1, staleAt - now);
     }
-    const taints = reconcileTaints(node.spec?.taints ?? [], desiredTaints(node), iso(now));
+    deps.zones?.observe(node);
+    const gated = gatedTaints(node, deps.zones, permit);
+    if (gated.retryAfterMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, gated.retryAfterMs);
+    const taints = reconcileTaints(node.spec?.taints ?? [], gated.taints, iso(now));
     if (taints) {
       node = await client.update<Node & KubeObject>(NODES, { ...(node as Node & KubeObject), spec: { ...node.spec, taints } });
     }

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { FakeClock, metaTime } from '../../client/index.js';
 import { startTestControlPlane, type TestControlPlane } from '../../testing/index.js';
-import { NODES, NODE_LEASES, startNodeLifecycleController, type NodeLifecycleController } from './index.js';
+import { NODES, NODE_LEASES, startNodeLifecycleController, type NodeLifecycleController, type ZoneLimitOptions } from './index.js';
 
 let cp: TestControlPlane;
 before(async () => {
-  cp = await startTestControlPlane();
+  cp = await startTestControlPlane({ controllers: false }); // each test runs its own, on a fake clock
 });
 after(async () => {
   await cp.stop();
@@ -27,10 +27,10 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
 }
 
 /** Runs a fresh controller on a FakeClock at wall time for the duration of `body`. */
-async function withController(gracePeriodMs: number | undefined, body: (c: { clock: FakeClock; ctl: NodeLifecycleController }) => Promise<void>) {
+async function withController(gracePeriodMs: number | undefined, body: (c: { clock: FakeClock; ctl: NodeLifecycleController }) => Promise<void>, zoneLimits?: ZoneLimitOptions) {
   const ac = new AbortController();
   const clock = new FakeClock(Date.now());
-  const ctl = await startNodeLifecycleController({ client: cp.client, clock, gracePeriodMs, signal: ac.signal });
+  const ctl = await startNodeLifecycleController({ client: cp.client, clock, gracePeriodMs, signal: ac.signal, zoneLimits });
   try {
     await body({ clock, ctl });
   } finally {
@@ -44,6 +44,17 @@ async function createNode(name: string, spec: Node['spec'] = {}, conditions: Arr
   const now = metaTime(Date.now());
   const full = [{ type: 'Ready', status: 'True' }, ...conditions].map((c) => ({ ...c, lastHeartbeatTime: now, lastTransitionTime: now }));
   await cp.client.patch(NODES, name, { status: { conditions: full } }, 'merge', 'status');
+}
+
+/** Creates (or refreshes) a Ready node whose heartbeat lies `aheadMs` in the future. */
+async function keepAlive(name: string, aheadMs: number, labels: Record<string, string> = {}) {
+  try {
+    await cp.client.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } });
+  } catch {
+    // exists
+  }
+  const later = metaTime(Date.now() + aheadMs);
+  await cp.client.patch(NODES, name, { status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: later, lastTransitionTime: later }] } }, 'merge', 'status');
 }
 
 const taintsOf = async (name: string): Promise<Taint[]> => (await cp.client.get<Node>(NODES, name)).spec?.taints ?? [];
@@ -85,6 +96,11 @@ test('a stale lease past the grace period turns Ready Unknown and adds unreachab
     await sleep(300);
     let node = await cp.client.get<Node>(NODES, 'n-stale');
     assert.equal(node.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'True', 'fresh node stays Ready');
+    // Another node of its zone stays alive past the step: were every node down, no NoExecute
+    // taint would be set, and with most of a zone down not in a small zone either.
+    const zone = { 'topology.kubernetes.io/zone': 'z-stale' };
+    await cp.client.patch(NODES, 'n-stale', { metadata: { labels: zone } }, 'merge');
+    await keepAlive('n-stale-peer', 6_000, zone);
     clock.step(6_000);
     node = await waitFor('Ready Unknown', async () => {
       const n = await cp.client.get<Node>(NODES, 'n-stale');
@@ -166,4 +182,29 @@ test('pods of a node whose Ready goes Unknown are marked Ready=False via pods/st
     assert.equal(pod.status?.phase, 'Running');
     assert.equal((await readyOf('p-elsewhere'))?.status, 'True', 'pods of other nodes untouched');
   });
+});
+
+test('zone rate limits: a second node of a zone gets its NoExecute taint 1/rate later; all zones down: none', async () => {
+  await withController(5_000, async ({ clock }) => {
+    const zone = { 'topology.kubernetes.io/zone': 'z-rate' };
+    for (const n of ['z-ok-0', 'z-ok-1', 'z-ok-2']) await keepAlive(n, 600_000, zone);
+    for (const n of ['z-down-0', 'z-down-1']) {
+      await cp.client.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name: n, labels: zone } });
+      await cp.client.patch(NODES, n, { status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: metaTime(Date.now()) }] } }, 'merge', 'status');
+    }
+    // Nodes of earlier tests are in other zones, one of them alive: not every zone is down.
+    await keepAlive('n-stale-peer', 600_000);
+    clock.step(6_000);
+    const tainted = async () => {
+      const out: string[] = [];
+      for (const n of ['z-down-0', 'z-down-1']) if (hasTaint(await taintsOf(n), 'node.kubernetes.io/unreachable', 'NoExecute')) out.push(n);
+      return out;
+    };
+    await waitFor('one NoExecute taint', async () => (await tainted()).length === 1);
+    for (const n of ['z-down-0', 'z-down-1']) await waitFor(`${n} NoSchedule`, async () => hasTaint(await taintsOf(n), 'node.kubernetes.io/unreachable', 'NoSchedule'));
+    await sleep(300);
+    assert.equal((await tainted()).length, 1, 'the second waits for its zone permit');
+    clock.step(1_000); // rate 1/s: the next permit
+    await waitFor('both NoExecute taints', async () => (await tainted()).length === 2);
+  }, { evictionRate: 1 });
 });
