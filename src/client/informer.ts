@@ -3,7 +3,7 @@
  * event handlers, and a factory that hands every caller the same informer per resource.
  */
 import type { KubeObject } from '../api/resource.js';
-import { Reflector } from './reflector.js';
+import { Reflector, type ReflectorOptions } from './reflector.js';
 import type { ResourceRef, RestClient } from './rest.js';
 import { Indexer, byNamespace, byNodeName, byOwnerUID, NAMESPACE_INDEX, NODE_NAME_INDEX, OWNER_UID_INDEX, type IndexFunc } from './store.js';
 
@@ -20,6 +20,8 @@ export interface SharedInformerOptions {
   fieldSelector?: string;
   indexers?: Record<string, IndexFunc>;
   pageSize?: number;
+  /** Sync through a watch-list request (see {@link ReflectorOptions.watchList}). */
+  watchList?: boolean;
   watchTimeoutSeconds?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -48,6 +50,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       labelSelector: opts.labelSelector,
       fieldSelector: opts.fieldSelector,
       pageSize: opts.pageSize,
+      watchList: opts.watchList,
       watchTimeoutSeconds: opts.watchTimeoutSeconds,
       minBackoffMs: opts.minBackoffMs,
       maxBackoffMs: opts.maxBackoffMs,

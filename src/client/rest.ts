@@ -50,6 +50,8 @@ export interface WatchOptions {
   resourceVersion?: string;
   allowWatchBookmarks?: boolean;
   sendInitialEvents?: boolean;
+  /** `NotOlderThan` with sendInitialEvents (watch-list). */
+  resourceVersionMatch?: 'NotOlderThan' | 'Exact';
   timeoutSeconds?: number;
   labelSelector?: string;
   fieldSelector?: string;
