@@ -79,6 +79,11 @@ export class WatchCache {
     return !!this.storageWatch?.requestProgress;
   }
 
+  /** Objects held. */
+  get size(): number {
+    return this.objects.size;
+  }
+
   /** The newest revision the cache reflects. */
   get revision(): number {
     return this.syncedRev;
@@ -166,7 +171,7 @@ export class WatchCache {
    * the caller then reads storage instead. This is how consistent reads are served from
    * memory, as upstream does since 1.31.
    */
-  waitFresh(revision: number, timeoutMs = 200): Promise<boolean> {
+  waitFresh(revision: number, timeoutMs = 600): Promise<boolean> {
     if (this.syncedRev >= revision) return Promise.resolve(true);
     if (!this.storageWatch?.requestProgress) return Promise.resolve(false);
     return new Promise((resolve) => {

@@ -24,12 +24,14 @@ import { prefixEndBytes, rangeStart } from '../keys.js';
 import type { AutoCompactor } from '../retention.js';
 import { KeySpace } from './convert.js';
 import { isCompactedError, isFutureRevisionError } from './errors.js';
+import { ProgressPacer } from './progress.js';
 import { startEtcdWatch } from './watch.js';
 
 /** etcd implementation of {@link Backend}; build one with `openEtcdBackend`. */
 export class EtcdBackend implements Backend {
   private readonly keys: KeySpace;
   private readonly watches = new Set<Watch>();
+  private readonly pacer = new ProgressPacer();
   /** A revision known to be at or below etcd's compacted revision. */
   private knownFloor = 0;
   private compactor: AutoCompactor | undefined;
@@ -124,6 +126,7 @@ export class EtcdBackend implements Backend {
       {
         client: this.client,
         keys: this.keys,
+        pacer: this.pacer,
         classify: (err, after) => this.classifyWatchError(err, after),
         done: (h) => this.watches.delete(h),
       },
@@ -176,6 +179,7 @@ export class EtcdBackend implements Backend {
     this.closed = true;
     await this.compactor?.stop();
     for (const w of [...this.watches]) w.cancel();
+    this.pacer.stop();
     this.client.close();
   }
 

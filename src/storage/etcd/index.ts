@@ -18,13 +18,22 @@ export interface EtcdBackendOptions {
   clock?: Clock;
 }
 
+/** HTTP/2 connection receive window towards etcd, bytes. */
+const FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
+
 /** Connects to etcd and checks it answers (throws if not within ~10 s). */
 export async function openEtcdBackend(opts: EtcdBackendOptions): Promise<EtcdBackend> {
   if (opts.endpoints.length === 0) throw new Error('etcd: no endpoints');
   const client = new Etcd3({
     hosts: opts.endpoints.map((e) => (e.includes('://') ? e : `http://${e}`)),
     dialTimeout: 10_000,
-    grpcOptions: { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 },
+    grpcOptions: {
+      'grpc.max_receive_message_length': -1,
+      'grpc.max_send_message_length': -1,
+      // HTTP/2 receive window of the connection: with the 64 KiB default, a busy event loop
+      // throttles etcd's watch stream, etcd parks the watchers as slow, and caches lag.
+      'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
+    },
   });
   const backend = new EtcdBackend(client, opts.prefix ?? '');
   try {

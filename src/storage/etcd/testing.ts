@@ -32,9 +32,19 @@ export interface StartEtcdOptions {
   dataDir?: string;
   clientPort?: number;
   peerPort?: number;
-  /** Extra etcd flags. */
+  /**
+   * Extra etcd flags. Unless they set `--experimental-watch-progress-notify-interval`,
+   * {@link TEST_PROGRESS_NOTIFY_INTERVAL} is used (so watch caches can serve fresh reads).
+   */
   args?: string[];
 }
+
+/**
+ * Period of etcd's watch progress notifications in etcds started here (etcd's own default
+ * is 10 m). The etcd backend serves waits for freshness only when they come this often.
+ */
+export const TEST_PROGRESS_NOTIFY_INTERVAL = '100ms';
+const PROGRESS_FLAG = '--experimental-watch-progress-notify-interval';
 
 const running = new Set<ChildProcess>();
 let hooked = false;
@@ -123,6 +133,7 @@ async function startOnce(bin: string, opts: StartEtcdOptions): Promise<EtcdProce
       '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
       '--initial-cluster', `k8ts-test=${peer}`,
       '--logger', 'zap', '--log-level', 'warn',
+      ...(opts.args?.some((a) => a.startsWith(PROGRESS_FLAG)) ? [] : [PROGRESS_FLAG, TEST_PROGRESS_NOTIFY_INTERVAL]),
       ...(opts.args ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
