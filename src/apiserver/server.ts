@@ -54,8 +54,16 @@ export interface APIServer {
   rest: RestHandler;
   /** Resolves when bootstrap objects exist and /readyz answers ok. */
   ready: Promise<void>;
+  /**
+   * Serves `GET /debug/<name>` (authenticated) with the JSON `fn` returns: components of
+   * the same process (the scheduler's queue) show their state there. Returns an unregister.
+   */
+  registerDebug(name: string, fn: () => unknown): () => void;
   close(): Promise<void>;
 }
+
+/** Handlers of /debug/<name> (see APIServer.registerDebug). */
+type DebugHandlers = Map<string, () => unknown>;
 
 const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
@@ -64,6 +72,7 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
   const clock = opts.clock ?? { now: () => new Date() };
   const now = () => clock.now();
   const registry = new ResourceRegistry();
+  const debug: DebugHandlers = new Map();
   for (const def of builtinResources()) registry.register(def);
   for (const def of opts.extraResources ?? []) registry.register(def);
   const allocCfg: AllocatorConfig = { serviceCIDR: opts.allocators?.serviceCIDR ?? '10.43.0.0/16', nodePortRange: opts.allocators?.nodePortRange ?? [30000, 32767] };
@@ -114,6 +123,11 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
       res.writeHead(200, { 'Content-Type': controllerMetricsRegistry.contentType, 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
       return;
+    }
+    if (path.startsWith('/debug/')) {
+      const fn = debug.get(path.slice('/debug/'.length));
+      if (!fn) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      return writeObject(res, 200, fn());
     }
     if (path.startsWith('/openapi/')) {
       if (openapi(req, res)) return;
@@ -188,6 +202,12 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
     store,
     rest,
     ready,
+    registerDebug(name, fn) {
+      debug.set(name, fn);
+      return () => {
+        if (debug.get(name) === fn) debug.delete(name);
+      };
+    },
     async close() {
       rest.stop();
       await new Promise<void>((resolve) => {

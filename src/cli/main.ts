@@ -28,6 +28,8 @@ program
   .option('--secondary-node-eviction-rate <rate>', 'the same for a zone with a partial disruption (large zones only)', '0.01')
   .option('--unhealthy-zone-threshold <fraction>', 'share of not-Ready nodes (at least 3) that makes a zone partially disrupted', '0.55')
   .option('--large-cluster-size-threshold <n>', 'zones up to this size stop evicting in a partial disruption', '50')
+  .option('--disable-scheduler', 'run no scheduler in this process', false)
+  .option('--scheduler-config <file>', 'KubeSchedulerConfiguration file (profiles, plugins, args)')
   .option('--sim-nodes <n>', 'run this many simulated nodes inside the server (for tests)', '0')
   .option('--sim-zones <n>', 'zones the simulated nodes spread over', '3')
   .action(async (o: Record<string, string | boolean | string[] | undefined>) => {
@@ -56,6 +58,8 @@ program
         unhealthyZoneThreshold: parseNumber(o['unhealthyZoneThreshold'], '--unhealthy-zone-threshold', 0, 1),
         largeClusterSizeThreshold: parseNumber(o['largeClusterSizeThreshold'], '--large-cluster-size-threshold', 0),
       },
+      disableScheduler: Boolean(o['disableScheduler']),
+      schedulerConfig: o['schedulerConfig'] as string | undefined,
       simNodes: parseNumber(o['simNodes'], '--sim-nodes', 0, 100_000, true),
       simZones: parseNumber(o['simZones'], '--sim-zones', 1, 10_000, true),
     });
@@ -101,6 +105,28 @@ program
       statusUpdateMs: parseDuration(o['statusUpdateInterval']!, '--status-update-interval'),
     });
     process.exit(0);
+  });
+
+const scheduler = program.command('scheduler').description('the scheduler on its own, and a look into its queue');
+scheduler
+  .command('run')
+  .description('run a scheduler (leader-elected) against a cluster until SIGINT/SIGTERM')
+  .requiredOption('--kubeconfig <path>', 'kubeconfig of the cluster')
+  .option('--config <file>', 'KubeSchedulerConfiguration file')
+  .option('--lease-name <name>', 'leader election Lease in kube-system', 'kube-scheduler')
+  .action(async (o: Record<string, string>) => {
+    const { runSchedulerCommand } = await import('./scheduler.js');
+    await runSchedulerCommand({ kubeconfig: o['kubeconfig']!, configFile: o['config'], leaseName: o['leaseName']! });
+    process.exit(0);
+  });
+scheduler
+  .command('queue')
+  .description("show the pending pods of the server's scheduler: queue, attempts, rejecting plugins, message")
+  .requiredOption('--kubeconfig <path>', 'kubeconfig of the cluster')
+  .option('-o, --output <format>', 'table or json', 'table')
+  .action(async (o: Record<string, string>) => {
+    const { printSchedulerQueue } = await import('./scheduler.js');
+    await printSchedulerQueue(o['kubeconfig']!, o['output'] === 'json' ? 'json' : 'table');
   });
 
 /** Parses a number flag within [min, max] (an integer when `integer`), or exits with an error. */

@@ -15,6 +15,7 @@ import { parseControllers, startControllerManager } from '../controllermanager/i
 import type { ZoneLimitOptions } from '../controllers/nodelifecycle/zones.js';
 import { RestClient } from '../client/rest.js';
 import type { SimulatedNodes } from '../sim/index.js';
+import type { SchedulerComponent } from '../scheduler/index.js';
 
 /** Options of {@link runServer} (the command's flags). */
 export interface ServerOptions {
@@ -36,6 +37,10 @@ export interface ServerOptions {
   controllers?: string;
   /** --node-eviction-rate and friends. */
   zoneLimits?: ZoneLimitOptions;
+  /** --disable-scheduler: run no scheduler in this process. */
+  disableScheduler?: boolean;
+  /** --scheduler-config: a KubeSchedulerConfiguration file. */
+  schedulerConfig?: string;
   /** --sim-nodes: simulated nodes run inside the server process (for tests); 0 = none. */
   simNodes?: number;
   /** --sim-zones: zones the simulated nodes spread over (default 3). */
@@ -90,6 +95,14 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
     wanted.size === 0
       ? undefined
       : startControllerManager({ connection, controllers: [...wanted], nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, zoneLimits: o.zoneLimits, log });
+  let scheduler: SchedulerComponent | undefined;
+  let unregisterDebug: (() => void) | undefined;
+  if (!o.disableScheduler) {
+    const { startScheduler } = await import('../scheduler/index.js');
+    scheduler = await startScheduler({ connection, configFile: o.schedulerConfig, log });
+    const s = scheduler;
+    unregisterDebug = api.registerDebug('scheduler/queue', () => s.current()?.debugState() ?? { summary: 'this server does not lead the scheduler', pods: [] });
+  }
   let sim: { client: RestClient; nodes: SimulatedNodes } | undefined;
   if (o.simNodes && o.simNodes > 0) {
     const { startSimulatedNodes } = await import('../sim/index.js');
@@ -116,6 +129,8 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
         await sim.nodes.stop();
         sim.client.close();
       }
+      unregisterDebug?.();
+      await scheduler?.stop();
       await controllers?.stop();
       await api.close();
       await backend.close();

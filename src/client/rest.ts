@@ -163,16 +163,20 @@ export class RestClient {
 
   /** Builds a client from the current context of the kubeconfig at `path`. */
   static async fromKubeconfig(path: string, extra: Partial<RestClientOptions> = {}): Promise<RestClient> {
+    return new RestClient({ ...(await RestClient.optionsFromKubeconfig(path)), ...extra });
+  }
+
+  /** The connection settings of the current context of the kubeconfig at `path`. */
+  static async optionsFromKubeconfig(path: string): Promise<RestClientOptions> {
     const kc = await readKubeconfig(path);
-    return new RestClient({
+    return {
       server: kc.server,
       ca: kc.caPem,
       cert: kc.clientCertPem,
       key: kc.clientKeyPem,
       token: kc.token,
       insecureSkipTLSVerify: kc.insecureSkipTLSVerify,
-      ...extra,
-    });
+    };
   }
 
   /** Releases pooled connections. */

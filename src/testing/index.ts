@@ -25,6 +25,8 @@ import { openSqliteBackend, type SqliteBackend } from '../storage/sqlite/index.j
 import { startControllerManager, type ControllerManager } from '../controllermanager/index.js';
 import type { SimOptions, SimulatedNodes } from '../sim/index.js';
 import type { ZoneLimitOptions } from '../controllers/nodelifecycle/zones.js';
+import type { SchedulerComponent } from '../scheduler/index.js';
+import type { KubeSchedulerConfiguration } from '../scheduler/config.js';
 
 /** Options of {@link startTestControlPlane}. */
 export interface TestControlPlaneOptions {
@@ -48,6 +50,11 @@ export interface TestControlPlaneOptions {
   controllers?: boolean | string | readonly string[];
   /** Options of the controllers (node monitor grace period, zone eviction rates). */
   controllerOptions?: { nodeMonitorGracePeriodMs?: number; zoneLimits?: ZoneLimitOptions };
+  /**
+   * The scheduler (leader-elected, default profile, or the given configuration); default:
+   * on when controllers run. Resolves once it leads with caches synced.
+   */
+  scheduler?: boolean | KubeSchedulerConfiguration;
   /** Simulated nodes: a count, or the simulator's options (its client is the control plane's). */
   simNodes?: number | Omit<SimOptions, 'client'>;
 }
@@ -66,6 +73,8 @@ export interface TestControlPlane {
   controllerManager?: ControllerManager;
   /** The simulated nodes, when asked for. */
   sim?: SimulatedNodes;
+  /** The scheduler component, when it runs. */
+  scheduler?: SchedulerComponent;
   /** Closes client, server and datastore, and removes the temp files. Idempotent. */
   stop(): Promise<void>;
 }
@@ -84,10 +93,12 @@ export async function startTestControlPlane(opts: TestControlPlaneOptions = {}):
   let client: RestClient | undefined;
   let cm: ControllerManager | undefined;
   let sim: SimulatedNodes | undefined;
+  let sched: SchedulerComponent | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       await sim?.stop().catch(() => undefined);
+      await sched?.stop().catch(() => undefined);
       await cm?.stop().catch(() => undefined);
       client?.close();
       try {
@@ -110,13 +121,19 @@ export async function startTestControlPlane(opts: TestControlPlaneOptions = {}):
     if (typeof controllers === 'string' ? controllers.trim() !== '' : controllers.length > 0) {
       cm = startControllerManager({ connection: { server: api.url }, controllers, ...opts.controllerOptions, log: () => undefined });
     }
+    const wantScheduler = opts.scheduler ?? cm !== undefined;
+    if (wantScheduler) {
+      const { startScheduler, resolveConfig } = await import('../scheduler/index.js');
+      sched = await startScheduler({ connection: { server: api.url }, config: resolveConfig(wantScheduler === true ? {} : wantScheduler), log: () => undefined });
+    }
     const simOpts = typeof opts.simNodes === 'number' ? { nodes: opts.simNodes } : opts.simNodes;
     const [simNodes] = await Promise.all([
       simOpts && simOpts.nodes > 0 ? import('../sim/index.js').then((m) => m.startSimulatedNodes({ ...simOpts, client: client! })) : undefined,
       cm?.started,
+      sched?.started,
     ]);
     sim = simNodes;
-    return { url: api.url, client, kubeconfigPath, registry: api.registry, controllerManager: cm, sim, stop };
+    return { url: api.url, client, kubeconfigPath, registry: api.registry, controllerManager: cm, scheduler: sched, sim, stop };
   } catch (e) {
     await stop().catch(() => undefined);
     throw e;
