@@ -13,8 +13,13 @@ import { Scheduler } from './scheduler.js';
 import { inTreeRegistry } from './plugins/registry.js';
 import type { PluginFactory } from './framework/types.js';
 
-export { Scheduler } from './scheduler.js';
-export { resolveConfig, parseConfigFile } from './config.js';
+export { Scheduler, type SchedulerDebugState } from './scheduler.js';
+export { resolveConfig, parseConfigFile, type KubeSchedulerConfiguration, type ProfileConfig } from './config.js';
+// For out-of-tree plugins: the framework's types and helpers.
+export * from './framework/types.js';
+export { Code, Status, isSuccess, isRejected, type NodeToStatus } from './framework/status.js';
+export { Resource, podRequests, nodeAllocatable } from './framework/resource.js';
+export { newPodInfo, newNodeInfo } from './framework/podinfo.js';
 
 /** Options of {@link startScheduler}. */
 export interface StartSchedulerOptions {
