@@ -3,6 +3,7 @@
  */
 import { RestClient } from '../client/rest.js';
 import { startSimulatedNodes } from '../sim/index.js';
+import { untilTerminated } from './signals.js';
 
 /** Options of {@link runSimCommand}. */
 export interface SimCommandOptions {
@@ -14,6 +15,12 @@ export interface SimCommandOptions {
   leaseRenewMs?: number;
   /** Node status post interval, ms (default 60 s). */
   statusUpdateMs?: number;
+  /** Requests in flight at most (default 64). */
+  maxInFlight?: number;
+  /** Lease renewal write: 'update' (PUT, default) or 'patch' (merge patch). */
+  leaseWrite?: 'update' | 'patch';
+  /** Skip the Pending/ContainerCreating status write (one write per pod, as KWOK). */
+  directToRunning?: boolean;
 }
 
 /**
@@ -28,18 +35,13 @@ export async function runSimCommand(opts: SimCommandOptions): Promise<void> {
       nodes: opts.nodes,
       zones: opts.zones,
       namePrefix: opts.namePrefix,
+      maxInFlight: opts.maxInFlight,
+      leaseWrite: opts.leaseWrite,
+      podPendingStage: opts.directToRunning ? false : undefined,
       timings: { ...(opts.leaseRenewMs ? { leaseRenewMs: opts.leaseRenewMs } : {}), ...(opts.statusUpdateMs ? { statusUpdateMs: opts.statusUpdateMs } : {}) },
     });
     process.stderr.write(`k8ts sim: ${sim.nodeNames.length} simulated nodes running (${opts.namePrefix}0..)\n`);
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        process.off('SIGINT', done);
-        process.off('SIGTERM', done);
-        resolve();
-      };
-      process.on('SIGINT', done);
-      process.on('SIGTERM', done);
-    });
+    await untilTerminated();
     await sim.stop();
   } finally {
     client.close();

@@ -107,3 +107,34 @@ test('graceful deletion finalizes after the grace period', async () => {
   const took = Date.now() - t0;
   assert.ok(took >= 900 && took < 4000, `took ${took} ms`);
 });
+
+test('options: merge-patch leases, one write per pod, stats and setPeriods', async () => {
+  const alt = await startSimulatedNodes({ client: cp.client, nodes: 3, namePrefix: 'alt-', leaseWrite: 'patch', podPendingStage: false, maxInFlight: 4, timings: { leaseRenewMs: 5000, podCreateDelayMs: 5, podStartDelayMs: 5 } });
+  try {
+    const l0 = (await cp.client.get<Obj>(LEASES, 'alt-2')).spec.renewTime;
+    alt.setPeriods({ leaseRenewMs: 60 });
+    await until(async () => ((await cp.client.get<Obj>(LEASES, 'alt-2')).spec.renewTime > l0 ? true : undefined));
+    assert.ok(alt.stats().leaseWrites >= 1);
+    await cp.client.create(PODS, pod('one', { nodeName: 'alt-0' }));
+    const p = await until(async () => {
+      const x = await cp.client.get<Obj>(PODS, 'one');
+      return x.status.phase === 'Running' ? x : undefined;
+    });
+    assert.equal(p.status.hostIP, '192.0.2.1');
+    assert.ok(p.status.startTime);
+    await until(async () => (alt.stats().pods.started === 1 ? true : undefined));
+    assert.equal(alt.stats().pods.writes, 1); // straight to Running
+  } finally {
+    await alt.stop();
+  }
+});
+
+test('restartPolicy Always restarts exiting containers', async () => {
+  await cp.client.create(PODS, pod('again', {}, { 'sim.k8ts.dev/exit-after': '0.15', 'sim.k8ts.dev/exit-code': '1' }));
+  const p = await until(async () => {
+    const x = await cp.client.get<Obj>(PODS, 'again');
+    return (x.status.containerStatuses?.[0]?.restartCount ?? 0) >= 2 ? x : undefined;
+  });
+  assert.equal(p.status.phase, 'Running');
+  assert.equal(p.status.containerStatuses[0].lastState.terminated.exitCode, 1);
+});
