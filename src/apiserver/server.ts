@@ -86,6 +86,10 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
     const cache = rest.cacheFor(namespaces);
     return cache.isReady ? cache.getByKey(`/registry/core/namespaces/${name}`) : (void cache.ready().catch(() => undefined), undefined);
   };
+  store.cachedObject = (def, key) => {
+    const cache = rest.existingCache(def);
+    return cache?.isReady ? cache.getByKey(key) : undefined;
+  };
   const openapi = createOpenAPIHandler(registry);
   let isReady = false;
 

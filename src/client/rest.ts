@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { ApiError, type Status } from '../apimachinery/errors.js';
 import type { KubeObject } from '../api/resource.js';
 import { readKubeconfig } from '../apiserver/auth/kubeconfig.js';
@@ -33,6 +34,11 @@ export interface RestClientOptions {
   maxRetries?: number;
   /** Backoff cap between retries, ms (default 5000). */
   maxBackoffMs?: number;
+  /**
+   * Connections for ordinary requests (default 32); more requests queue for a free one.
+   * Watches have their own connections, never limited.
+   */
+  maxConnections?: number;
 }
 
 /** Query parameters of a list. */
@@ -144,6 +150,7 @@ export function errorFromResponse(code: number, body: string): ApiError {
 export class RestClient {
   readonly server: URL;
   private readonly agent: http.Agent;
+  private readonly watchAgent: http.Agent;
   private readonly limiter: TokenBucket;
   private readonly maxRetries: number;
   private readonly maxBackoffMs: number;
@@ -153,9 +160,14 @@ export class RestClient {
   constructor(private readonly opts: RestClientOptions) {
     this.server = new URL(opts.server);
     const tls = this.server.protocol === 'https:';
-    this.agent = tls
-      ? new https.Agent({ keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: !opts.insecureSkipTLSVerify })
-      : new http.Agent({ keepAlive: true });
+    // One TLS context for every connection (an agent otherwise parses the certificates per connection).
+    const secureContext = tls ? createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key }) : undefined;
+    const agentFor = (maxSockets: number) =>
+      tls
+        ? new https.Agent({ keepAlive: true, maxSockets, secureContext, rejectUnauthorized: !opts.insecureSkipTLSVerify })
+        : new http.Agent({ keepAlive: true, maxSockets });
+    this.agent = agentFor(opts.maxConnections ?? 32);
+    this.watchAgent = agentFor(Infinity);
     this.limiter = new TokenBucket(opts.qps ?? 5, opts.burst ?? 10);
     this.maxRetries = opts.maxRetries ?? 5;
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
@@ -182,9 +194,10 @@ export class RestClient {
   /** Releases pooled connections. */
   close(): void {
     this.agent.destroy();
+    this.watchAgent.destroy();
   }
 
-  private raw(method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
+  private raw(method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal, agent = this.agent): Promise<http.IncomingMessage> {
     const mod = this.server.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.opts.token) headers['Authorization'] = `Bearer ${this.opts.token}`;
@@ -194,7 +207,7 @@ export class RestClient {
     }
     return new Promise((resolve, reject) => {
       const req = mod.request(
-        { protocol: this.server.protocol, hostname: this.server.hostname, port: this.server.port, path, method, headers, agent: this.agent, signal },
+        { protocol: this.server.protocol, hostname: this.server.hostname, port: this.server.port, path, method, headers, agent, signal },
         resolve,
       );
       req.on('error', reject);
@@ -281,7 +294,7 @@ export class RestClient {
     this.requestCounts.set('WATCH', (this.requestCounts.get('WATCH') ?? 0) + 1);
     let res: http.IncomingMessage;
     try {
-      res = await this.raw('GET', path, undefined, undefined, signal);
+      res = await this.raw('GET', path, undefined, undefined, signal, this.watchAgent);
     } catch (err) {
       if (signal?.aborted) return;
       throw err;

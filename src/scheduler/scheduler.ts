@@ -258,7 +258,10 @@ export class Scheduler {
       const qpi = await this.queue.pop();
       if (!qpi) break;
       try {
-        this.scheduleOne(qpi);
+        // PostFilter (preemption) is part of the scheduling cycle: the next pod waits for it,
+        // so no other cycle sees the cluster between a preemption's choice and its nomination.
+        const pending = this.scheduleOne(qpi);
+        if (pending) await pending;
       } catch (e) {
         this.log(`scheduler: cycle for ${qpi.podInfo.key} failed: ${(e as Error).stack ?? e}`);
         this.queue.done(qpi.podInfo.pod.metadata?.uid ?? '');
@@ -269,8 +272,12 @@ export class Scheduler {
     await Promise.allSettled([...this.bindings]);
   }
 
-  /** One pod: the synchronous scheduling cycle, then the binding cycle in the background. */
-  scheduleOne(qpi: QueuedPodInfo): void {
+  /**
+   * One pod: the synchronous scheduling cycle, then the binding cycle in the background.
+   * Returns a promise only when the cycle continues in PostFilter (preemption), which the
+   * caller must await before the next cycle.
+   */
+  scheduleOne(qpi: QueuedPodInfo): Promise<void> | void {
     const pi = qpi.podInfo;
     const pod = pi.pod;
     const fwk = this.profiles.get(pod.spec?.schedulerName || 'default-scheduler');
@@ -289,8 +296,7 @@ export class Scheduler {
         return;
       }
       // Nothing fits: PostFilter (preemption) may nominate a node; the pod is retried later.
-      void this.postFilterAndFail(fwk, state, qpi, r, cycle);
-      return;
+      return this.postFilterAndFail(fwk, state, qpi, r, cycle);
     }
     const host = r.host;
     const assumed: PodInfo = { ...pi, pod: { ...pod, spec: { ...pod.spec!, nodeName: host } } };

@@ -248,13 +248,36 @@ export class ObjectStore {
   ): Promise<{ object: KubeObject; created: boolean }> {
     const key = objectKey(def, namespace, name);
     for (let attempt = 0; attempt < 20; attempt++) {
-      const kv = await this.backend.get(key).catch(mapStorageError);
-      const current = kv ? decodeObject(kv) : undefined;
-      const next = await mutate(current ? structuredClone(current) : undefined);
-      if (next.create) return { object: await this.create(def, namespace, next.create as KubeObject, opts), created: true };
-      if (!current || !kv || !next.update) throw notFound(qr(def), name);
-      const obj = await this.prepareUpdate(def, current, next.update, opts.subresource, opts);
-      if (isDeepStrictEqual(stripVolatile(obj), stripVolatile(current))) return { object: current, created: false };
+      // First attempt: the watch cache's copy when it has one (as upstream's cached existing
+      // object); the write compares its revision, so a stale copy costs one retry from storage.
+      const hint = attempt === 0 ? this.cachedObject?.(def, key) : undefined;
+      let current: KubeObject | undefined;
+      let modRevision = 0;
+      if (hint) {
+        current = hint;
+        modRevision = Number(hint.metadata.resourceVersion);
+      } else {
+        const kv = await this.backend.get(key).catch(mapStorageError);
+        current = kv ? decodeObject(kv) : undefined;
+        modRevision = kv?.modRevision ?? 0;
+      }
+      let next: { update?: KubeObject; create?: KubeObject };
+      let obj: KubeObject;
+      try {
+        next = await mutate(current ? structuredClone(current) : undefined);
+        if (next.create) return { object: await this.create(def, namespace, next.create as KubeObject, opts), created: true };
+        if (!current || !next.update) throw notFound(qr(def), name);
+        obj = await this.prepareUpdate(def, current, next.update, opts.subresource, opts);
+      } catch (e) {
+        // A precondition that fails against the cached copy is checked again against storage.
+        if (hint && e instanceof ApiError && e.code === 409) continue;
+        throw e;
+      }
+      if (isDeepStrictEqual(stripVolatile(obj), stripVolatile(current))) {
+        // A no-op is only answered from storage's state (the cached copy may lag).
+        if (hint) continue;
+        return { object: current, created: false };
+      }
       opts.track?.(obj, current);
       // An object being deleted whose last finalizer was removed goes away now.
       if (
@@ -265,11 +288,11 @@ export class ObjectStore {
       ) {
         if (opts.dryRun) return { object: obj, created: false };
         try {
-          await this.backend.delete(key, kv.modRevision);
+          await this.backend.delete(key, modRevision);
           await def.strategy?.afterDelete?.(obj, this.ctxFactory());
           return { object: obj, created: false };
         } catch (e) {
-          if (e instanceof ConflictError && !opts.preconditionRV) continue;
+          if (e instanceof ConflictError && (!opts.preconditionRV || hint)) continue;
           if (e instanceof ConflictError) throw conflict(qr(def), name);
           throw mapStorageError(e);
         }
@@ -277,12 +300,12 @@ export class ObjectStore {
       const value = this.checkSize(def, obj);
       if (opts.dryRun) return { object: obj, created: false };
       try {
-        const rev = await this.backend.update(key, value, kv.modRevision);
+        const rev = await this.backend.update(key, value, modRevision);
         obj.metadata.resourceVersion = String(rev);
         return { object: obj, created: false };
       } catch (e) {
         if (e instanceof ConflictError) {
-          if (opts.preconditionRV) throw conflict(qr(def), name);
+          if (opts.preconditionRV && !hint) throw conflict(qr(def), name);
           continue;
         }
         if (e instanceof KeyNotFoundError) throw notFound(qr(def), name);
@@ -439,6 +462,12 @@ export class ObjectStore {
    * storage too, since the cache may lag a namespace created a moment ago.
    */
   namespaceLookup?: (name: string) => KubeObject | undefined;
+
+  /**
+   * Optional watch-cache lookup of an object by storage key (undefined when no ready cache
+   * holds it). Updates start from it instead of reading storage; never mutated here.
+   */
+  cachedObject?: (def: ResourceDef, key: string) => KubeObject | undefined;
 
   private async checkNamespace(def: ResourceDef, namespace: string): Promise<void> {
     let ns = this.namespaceLookup?.(namespace);

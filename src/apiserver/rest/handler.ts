@@ -65,6 +65,11 @@ export class RestHandler {
     return c;
   }
 
+  /** The watch cache of a resource if one was started (never starts one). */
+  existingCache(def: ResourceDef): WatchCache | undefined {
+    return this.caches.get(resourcePrefix(def));
+  }
+
   /** Stops all caches (server shutdown). */
   stop(): void {
     for (const c of this.caches.values()) c.stop();

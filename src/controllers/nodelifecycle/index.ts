@@ -9,6 +9,7 @@ import { Controller, EventRecorder, SharedInformerFactory, realClock, type Clock
 import { reconcileEviction } from './eviction.js';
 import { DEFAULT_GRACE_PERIOD_MS, NODE_LEASES, NODES, reconcileNode } from './nodehealth.js';
 import { ZoneLimiter, type ZoneLimitOptions } from './zones.js';
+import { getCondition } from './taints.js';
 
 export * from './taints.js';
 export * from './nodehealth.js';
@@ -78,13 +79,30 @@ export async function startNodeLifecycleController(opts: NodeLifecycleOptions): 
     name: 'node-lifecycle-controller',
     clock,
     onError: opts.onError,
-    reconcile: (key) => reconcileNode({ client, clock, gracePeriodMs, leases: leaseInf.store, pods: podInf.store, zones }, key),
+    reconcile: (key) => reconcileNode({ client, clock, gracePeriodMs, leases: leaseInf.store, nodes: nodeInf.store, pods: podInf.store, zones }, key),
   });
   const podNode = (p: KubeObject) => (p['spec'] as { nodeName?: string } | undefined)?.nodeName || null;
+  const nodeOf = (name: string | null) => (name ? (nodeInf.store.get(name) as Node | undefined) : undefined);
+  // Pods matter to the health reconciler only on nodes that are not Ready (their Ready
+  // condition is turned False), and to eviction only on nodes with NoExecute taints.
+  const podOfUnreadyNode = (p: KubeObject) => {
+    const name = podNode(p);
+    const n = nodeOf(name);
+    return n && getCondition(n, 'Ready')?.status === 'True' ? null : name;
+  };
+  const podOfNoExecuteNode = (p: KubeObject) => {
+    const name = podNode(p);
+    return nodeOf(name)?.spec?.taints?.some((t) => t.effect === 'NoExecute') ? name : null;
+  };
   if (opts.nodeHealth !== false) {
     nodes.watch(nodeInf);
-    nodes.watch(leaseInf, (l: KubeObject) => l.metadata.name);
-    nodes.watch(podInf, podNode);
+    // A renewal of a healthy node's Lease changes nothing: its node is looked at again when it
+    // would turn stale (requeue-after). Only a node not Ready reacts to renewals at once.
+    nodes.watch(leaseInf, (l: KubeObject) => {
+      const n = nodeInf.store.get(l.metadata.name ?? '') as Node | undefined;
+      return n && getCondition(n, 'Ready')?.status === 'True' ? null : l.metadata.name;
+    });
+    nodes.watch(podInf, podOfUnreadyNode);
   }
 
   const eviction = new Controller({
@@ -95,7 +113,7 @@ export async function startNodeLifecycleController(opts: NodeLifecycleOptions): 
   });
   if (opts.taintEviction !== false) {
     eviction.watch(nodeInf);
-    eviction.watch(podInf, podNode);
+    eviction.watch(podInf, podOfNoExecuteNode);
   }
 
   factory.start(signal);

@@ -33,6 +33,8 @@ export interface NodeReconcilerDeps {
   gracePeriodMs: number;
   /** Lease cache of kube-node-lease (keys `kube-node-lease/<node>`). */
   leases: Indexer<KubeObject>;
+  /** Node cache: read first (a conflict on update re-reads from the API). Absent: always GET. */
+  nodes?: Indexer<KubeObject>;
   /** Pod cache with the nodeName index: pods of a not-Ready node are marked Ready=False. */
   pods?: Indexer<KubeObject>;
   /** Per-zone rate limits on the first NoExecute taint of a node (none: taint at once). */
@@ -118,13 +120,19 @@ export async function reconcileNode(deps: NodeReconcilerDeps, name: string): Pro
   const { client, clock, gracePeriodMs } = deps;
   let requeueAfterMs: number | undefined;
   const permit = { granted: false };
+  let attempt = 0;
   await withConflictRetry(async () => {
     let node: Node;
-    try {
-      node = await client.get<Node>(NODES, name);
-    } catch (e) {
-      if (e instanceof ApiError && e.code === 404) return deps.zones?.forget(name);
-      throw e;
+    const cached = attempt++ === 0 ? (deps.nodes?.get(name) as Node | undefined) : undefined;
+    if (cached) node = cached;
+    else if (deps.nodes && attempt === 1) return deps.zones?.forget(name); // not in the cache: deleted
+    else {
+      try {
+        node = await client.get<Node>(NODES, name);
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 404) return deps.zones?.forget(name);
+        throw e;
+      }
     }
     const now = clock.now();
     const lease = deps.leases.get(`${NODE_LEASE_NAMESPACE}/${name}`) as Lease | undefined;

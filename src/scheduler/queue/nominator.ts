@@ -16,6 +16,9 @@ export interface NominatorOptions {
   getPod?: (namespace: string, name: string) => Pod | undefined;
 }
 
+/** The answer for a node nobody is nominated to (shared, frozen). */
+const NONE: readonly PodInfo[] = Object.freeze([]);
+
 /** Nominated pods per node; every pod is nominated to at most one node. */
 export class Nominator implements PodNominator {
   private readonly byNode = new Map<string, PodInfo[]>();
@@ -66,7 +69,8 @@ export class Nominator implements PodNominator {
 
   /** The pods nominated to `nodeName` (a copy). */
   nominatedPodsForNode(nodeName: string): readonly PodInfo[] {
-    return [...(this.byNode.get(nodeName) ?? [])];
+    const l = this.byNode.get(nodeName);
+    return l && l.length ? [...l] : NONE;
   }
 
   /** The node the pod is nominated to, if any. */

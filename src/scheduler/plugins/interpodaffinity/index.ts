@@ -101,6 +101,11 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
   }
 
   preFilter(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): { result?: PreFilterResult; status?: Status } {
+    // Nothing to check (upstream's fast path): no required terms on the pod, and no existing
+    // pod with required anti-affinity anywhere. Skipped plugins get no preemption callbacks.
+    if (pod.requiredAffinityTerms.length === 0 && pod.requiredAntiAffinityTerms.length === 0 && this.handle.snapshot().havePodsWithRequiredAntiAffinityList().length === 0) {
+      return { status: Status.skip() };
+    }
     this.compact(nodes.length);
     const s = computePreFilterState(pod, nodes, this.handle.snapshot().list(), this.cycleNsLabels(), this.indexes, this.tables, this.existing);
     state.write(preFilterStateKey, s);
@@ -144,6 +149,8 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     if (nodes.length === 0) return Status.skip();
     const hasConstraints = pod.preferredAffinityTerms.length + pod.preferredAntiAffinityTerms.length > 0;
     if (this.args.ignorePreferredTermsOfExistingPods && !hasConstraints) return Status.skip();
+    // No terms on the pod and no existing pod with any (anti-)affinity: every score is 0.
+    if (!hasConstraints && this.handle.snapshot().havePodsWithAffinityList().length === 0) return Status.skip();
     const parts = computeScoreParts(pod, {
       hardPodAffinityWeight: this.args.hardPodAffinityWeight,
       all: this.handle.snapshot().list(),
