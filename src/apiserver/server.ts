@@ -41,6 +41,8 @@ export interface APIServerOptions {
   extraResources?: ResourceDef[];
   /** Watch bookmark interval, ms (default 60 s). */
   bookmarkIntervalMs?: number;
+  /** Start every watchable kind's watch cache once ready (default true); false: on first use. */
+  eagerWatchCaches?: boolean;
   /** Address clients should use (for the `kubernetes` Endpoints); default the bound address. */
   advertiseAddress?: string;
 }
@@ -197,6 +199,15 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
   const url = `${opts.tls ? 'https' : 'http'}://${host}:${port}`;
   const ready = bootstrapCluster({ registry, store, advertiseAddress: opts.advertiseAddress ?? defaultAdvertiseAddress(bindAddress), port, serviceCIDR: allocCfg.serviceCIDR }).then(() => {
     isReady = true;
+    // Watch caches of every watchable kind start now, as upstream's do at startup, so that
+    // a watch from any resourceVersion a client saw after this point is served by the one
+    // shared cache: a cache started later, on a first request, begins at the revision of that
+    // moment, and watches from just before it (other kinds' writes moved the revision on)
+    // would each need their own storage watch.
+    for (const def of opts.eagerWatchCaches === false ? [] : registry.all()) {
+      if (def.review || !(def.verbs ?? ['watch']).includes('watch')) continue;
+      void rest.cacheFor(def).ready().catch(() => undefined);
+    }
   });
   ready.catch((e) => console.error('k8ts apiserver: bootstrap failed:', e));
   return {
