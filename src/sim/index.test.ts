@@ -138,3 +138,25 @@ test('restartPolicy Always restarts exiting containers', async () => {
   assert.equal(p.status.phase, 'Running');
   assert.equal(p.status.containerStatuses[0].lastState.terminated.exitCode, 1);
 });
+
+test('crashContainer: Always restarts with lastState, Never ends Failed, unknown pods are refused', async () => {
+  await cp.client.create(PODS, pod('crashy'));
+  await cp.client.create(PODS, pod('fragile', { restartPolicy: 'Never' }));
+  for (const n of ['crashy', 'fragile']) await until(async () => ((await cp.client.get<Obj>(PODS, n)).status.phase === 'Running' ? true : undefined));
+  assert.equal(await sim.crashContainer('default', 'crashy', 137), true);
+  const c = await until(async () => {
+    const x = await cp.client.get<Obj>(PODS, 'crashy');
+    return x.status.containerStatuses?.[0]?.restartCount === 1 ? x : undefined;
+  });
+  assert.equal(c.status.phase, 'Running');
+  assert.equal(c.status.containerStatuses[0].lastState.terminated.exitCode, 137);
+  assert.equal(c.status.containerStatuses[0].lastState.terminated.reason, 'Error');
+  assert.equal(await sim.crashContainer('default', 'fragile'), true);
+  const f = await until(async () => {
+    const x = await cp.client.get<Obj>(PODS, 'fragile');
+    return x.status.phase === 'Failed' ? x : undefined;
+  });
+  assert.equal(f.status.containerStatuses[0].state.terminated.exitCode, 1);
+  assert.equal(await sim.crashContainer('default', 'no-such-pod'), false);
+  assert.equal(await sim.crashContainer('default', 'fragile'), false, 'a finished pod cannot crash');
+});

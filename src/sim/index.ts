@@ -73,6 +73,12 @@ export interface SimulatedNodes {
   heal(name: string): Promise<void>;
   /** Sets a node condition and posts the status at once (unless the node is failed). */
   setCondition(name: string, type: NodeConditionType, status: 'True' | 'False' | 'Unknown'): Promise<void>;
+  /**
+   * Crashes the containers of a running pod on a simulated node (exit code 1 by default):
+   * restartPolicy decides between a restart (restartCount, lastState) and Failed. False when
+   * the pod is not running here.
+   */
+  crashContainer(namespace: string, name: string, exitCode?: number): Promise<boolean>;
   /** Counters since start. */
   stats(): SimStats;
   /** Changes the lease renewal / status post periods of every node and the heartbeat tick (ms; omitted: unchanged; tick 0: default). */
@@ -253,6 +259,9 @@ export async function startSimulatedNodes(opts: SimOptions): Promise<SimulatedNo
       else if (n.conditions[i]!.status !== status) n.conditions[i] = c;
       else return;
       if (!n.failed) await postStatus(n);
+    },
+    crashContainer(namespace, name, exitCode) {
+      return pods.crash(namespace, name, exitCode);
     },
     stats() {
       return { ...counters, pods: pods.stats(), podLists: watch.lists, podEvents: watch.events };

@@ -311,8 +311,21 @@ export class PodSimulator {
     this.timers.add(r.exitAfter * 1000, r.uid, r.gen, Kind.Exit);
   }
 
-  private async exit(r: PodRec): Promise<void> {
-    const code = r.exitCode;
+  /**
+   * Failure injection: the running containers of pod `namespace/name` exit now with
+   * `exitCode` (restarted or finished per restartPolicy, as on a real kubelet). False when the
+   * pod is not running on a simulated node.
+   */
+  async crash(namespace: string, name: string, exitCode = 1): Promise<boolean> {
+    const r = [...this.pods.values()].find((x) => x.ns === namespace && x.name === name);
+    if (!r || r.state !== St.Running || r.finalizing) return false;
+    r.gen++; // a pending exit-after timer no longer applies
+    this.writes++;
+    await this.limiter.run(() => this.exit(r, exitCode));
+    return true;
+  }
+
+  private async exit(r: PodRec, code = r.exitCode): Promise<void> {
     const now = rfc3339(this.o.now());
     const terminated = { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: rfc3339(new Date(r.startTime ?? Date.now())), finishedAt: now };
     // Upstream kubelet: Always restarts any exit, OnFailure restarts non-zero exits, Never never.
