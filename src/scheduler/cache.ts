@@ -19,7 +19,14 @@ interface PodState {
   pod: Pod;
   nodeName: string;
   assumed: boolean;
+  /** It has (anti-)affinity terms (counted in podsWithAffinity). */
+  affinity: boolean;
 }
+
+const NO_AFFINITY: { all: NodeInfo[]; anti: NodeInfo[] } = Object.freeze({ all: [], anti: [] }) as never;
+
+const hasAffinityTerms = (p: PodInfo): boolean =>
+  p.requiredAffinityTerms.length + p.requiredAntiAffinityTerms.length + p.preferredAffinityTerms.length + p.preferredAntiAffinityTerms.length > 0;
 
 const zoneKey = (n: Node): string => {
   const l = n.metadata?.labels ?? {};
@@ -39,6 +46,8 @@ export class SchedulerCache implements NodeInfoLister {
   private ordered: NodeInfo[] | undefined;
   private affinityCache: { version: number; all: NodeInfo[]; anti: NodeInfo[] } | undefined;
   private version = 0;
+  /** Pods in the cache with any (anti-)affinity term. */
+  private podsWithAffinity = 0;
 
   // ---- NodeInfoLister ----
 
@@ -76,6 +85,8 @@ export class SchedulerCache implements NodeInfoLister {
   }
 
   private affinityLists(): { all: NodeInfo[]; anti: NodeInfo[] } {
+    // Most clusters have no pod with (anti-)affinity: answer without a scan over the nodes.
+    if (this.podsWithAffinity === 0) return NO_AFFINITY;
     if (this.affinityCache?.version !== this.version) {
       const list = this.list();
       this.affinityCache = {
@@ -141,12 +152,16 @@ export class SchedulerCache implements NodeInfoLister {
 
   private place(pod: Pod, nodeName: string, assumed: boolean, pi?: PodInfo): void {
     const uid = pod.metadata?.uid ?? podKey(pod);
-    addPod(this.nodeInfo(nodeName), pi ?? newPodInfo(pod));
-    this.pods.set(uid, { pod, nodeName, assumed });
+    const info = pi ?? newPodInfo(pod);
+    const affinity = hasAffinityTerms(info);
+    addPod(this.nodeInfo(nodeName), info);
+    this.pods.set(uid, { pod, nodeName, assumed, affinity });
+    if (affinity) this.podsWithAffinity++;
     this.version++;
   }
 
   private unplace(st: PodState): void {
+    if (st.affinity) this.podsWithAffinity--;
     const ni = this.nodes.get(st.nodeName);
     if (ni) {
       removePod(ni, st.pod);

@@ -310,14 +310,15 @@ export class Framework implements Handle {
    */
   runScorePlugins(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[]): { totals: Float64Array; status?: Status } {
     const totals = new Float64Array(nodes.length);
+    // One NodeScore per node for all plugins of the cycle (reset before each plugin).
+    const scores: NodeScore[] = new Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) scores[i] = { name: nodes[i]!.name, score: 0 };
     for (const { plugin, weight } of this.score) {
       if (state.skipScorePlugins.has(plugin.name)) continue;
-      const scores: NodeScore[] = new Array(nodes.length);
       for (let i = 0; i < nodes.length; i++) {
-        const ni = nodes[i]!;
-        const r = plugin.score(state, pod, ni);
+        const r = plugin.score(state, pod, nodes[i]!);
         if (r.status && !isSuccess(r.status)) return { totals, status: r.status.withPlugin(plugin.name) };
-        scores[i] = { name: ni.name, score: r.score };
+        scores[i]!.score = r.score;
       }
       if (plugin.normalizeScore) {
         const s = plugin.normalizeScore(state, pod, scores);

@@ -69,6 +69,7 @@ export class Nominator implements PodNominator {
 
   /** The pods nominated to `nodeName` (a copy). */
   nominatedPodsForNode(nodeName: string): readonly PodInfo[] {
+    if (this.podToNode.size === 0) return NONE;
     const l = this.byNode.get(nodeName);
     return l && l.length ? [...l] : NONE;
   }
