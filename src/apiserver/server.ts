@@ -23,6 +23,7 @@ import { aggregatedDiscovery, apiGroupListDoc, apiGroupOne, apiResourceListDoc, 
 import { bootstrapCluster } from './bootstrap.js';
 import { createOpenAPIHandler } from './openapi/routes.js';
 import { VERSION_INFO } from './version.js';
+import { startEventTTL } from './eventttl.js';
 
 /** Options of {@link startAPIServer}. */
 export interface APIServerOptions {
@@ -43,6 +44,8 @@ export interface APIServerOptions {
   bookmarkIntervalMs?: number;
   /** Start every watchable kind's watch cache once ready (default true); false: on first use. */
   eagerWatchCaches?: boolean;
+  /** --event-ttl: Events are deleted this long after they last happened (default 1 h; 0 keeps them). */
+  eventTTLMs?: number;
   /** Address clients should use (for the `kubernetes` Endpoints); default the bound address. */
   advertiseAddress?: string;
 }
@@ -61,6 +64,8 @@ export interface APIServer {
    * the same process (the scheduler's queue) show their state there. Returns an unregister.
    */
   registerDebug(name: string, fn: () => unknown): () => void;
+  /** Deletes expired Events now (the sweeper also runs every minute); resolves to the count. */
+  sweepEvents(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -209,6 +214,7 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
       void rest.cacheFor(def).ready().catch(() => undefined);
     }
   });
+  const eventTTL = opts.eventTTLMs === 0 ? undefined : startEventTTL({ registry, store, rest, ttlMs: opts.eventTTLMs });
   ready.catch((e) => console.error('k8ts apiserver: bootstrap failed:', e));
   return {
     url,
@@ -217,6 +223,7 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
     store,
     rest,
     ready,
+    sweepEvents: () => eventTTL?.sweep() ?? Promise.resolve(0),
     registerDebug(name, fn) {
       debug.set(name, fn);
       return () => {
@@ -224,6 +231,7 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
       };
     },
     async close() {
+      eventTTL?.stop();
       rest.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -23,6 +23,7 @@ program
   .option('--tls-san <names...>', 'extra names or IPs for the serving certificate')
   .option('--disable-agent', 'do not run a node agent for this machine', false)
   .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unreachable', '50s')
+  .option('--event-ttl <duration>', 'how long Events are kept after they last happened', '1h')
   .option('--controllers <list>', 'controllers to run: * for all, name to add one, -name to leave one out', '*')
   .option('--node-eviction-rate <rate>', 'nodes per second per zone that get NoExecute taints when the zone is healthy', '0.1')
   .option('--secondary-node-eviction-rate <rate>', 'the same for a zone with a partial disruption (large zones only)', '0.01')
@@ -52,6 +53,7 @@ program
       disableAgent: Boolean(o['disableAgent']),
       nodeMonitorGracePeriodMs: parseDuration(String(o['nodeMonitorGracePeriod']), '--node-monitor-grace-period'),
       controllers: String(o['controllers']),
+      eventTTLMs: parseDuration(String(o['eventTtl']), '--event-ttl'),
       zoneLimits: {
         evictionRate: parseNumber(o['nodeEvictionRate'], '--node-eviction-rate', 0),
         secondaryEvictionRate: parseNumber(o['secondaryNodeEvictionRate'], '--secondary-node-eviction-rate', 0),

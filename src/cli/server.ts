@@ -37,6 +37,8 @@ export interface ServerOptions {
   controllers?: string;
   /** --node-eviction-rate and friends. */
   zoneLimits?: ZoneLimitOptions;
+  /** --event-ttl in ms (default 1 h). */
+  eventTTLMs?: number;
   /** --disable-scheduler: run no scheduler in this process. */
   disableScheduler?: boolean;
   /** --scheduler-config: a KubeSchedulerConfiguration file. */
@@ -83,6 +85,7 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
     tls: { cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.caCertPem },
     authenticate,
     allocators: o.serviceCIDR ? { serviceCIDR: o.serviceCIDR } : undefined,
+    eventTTLMs: o.eventTTLMs,
   });
   const kubeconfigPath = join(o.dataDir, 'kubeconfig.yaml');
   const kc = { server: api.url, caPem: pki.caCertPem, clientCertPem: pki.admin.certPem, clientKeyPem: pki.admin.keyPem };
