@@ -316,9 +316,12 @@ describe('ObjectStore services', () => {
   });
 
   it('a dryRun create does not keep the allocation', async () => {
-    const s = await store.create(services, 'default', svc('dry-svc', '10.96.0.200'), { dryRun: true });
-    assert.equal((s['spec'] as { clusterIP: string }).clusterIP, '10.96.0.200');
-    assert.equal(await backend.get('/registry/_allocations/serviceips/10.96.0.200'), undefined);
+    // An address the earlier test's random allocation did not take.
+    const taken = ((await store.tryGet(services, 'default', 'web3'))?.['spec'] as { clusterIP?: string } | undefined)?.clusterIP;
+    const ip = taken === '10.96.0.200' ? '10.96.0.201' : '10.96.0.200';
+    const s = await store.create(services, 'default', svc('dry-svc', ip), { dryRun: true });
+    assert.equal((s['spec'] as { clusterIP: string }).clusterIP, ip);
+    assert.equal(await backend.get(`/registry/_allocations/serviceips/${ip}`), undefined);
   });
 
   it('stores services under the core key', async () => {
