@@ -10,11 +10,41 @@ import { randomBytes } from 'node:crypto';
 import { RestClient, type RestClientOptions } from '../client/rest.js';
 import { LeaderElector } from '../client/leaderelection.js';
 import { startNodeLifecycleController, type ZoneLimitOptions } from '../controllers/nodelifecycle/index.js';
+import { SharedInformerFactory } from '../client/informer.js';
+import type { Clock } from '../client/workqueue/clock.js';
+import { startNamespaceController } from '../controllers/namespace/index.js';
+import { startServiceAccountController } from '../controllers/serviceaccount/index.js';
+import { startReplicaSetController } from '../controllers/replicaset/index.js';
+import { startEndpointsController } from '../controllers/endpoints/index.js';
+import { startEndpointSliceController } from '../controllers/endpointslice/index.js';
+
+/** What a controller's start function gets (one shared informer factory for all). */
+interface ControllerContext {
+  client: RestClient;
+  factory: SharedInformerFactory;
+  signal: AbortSignal;
+  clock?: Clock;
+  onError?: (key: string, err: unknown) => void;
+}
+
+/** The controllers with a plain start function, by upstream name. */
+const SIMPLE_CONTROLLERS: Record<string, (ctx: ControllerContext) => Promise<{ done: Promise<void> }>> = {
+  'namespace-controller': startNamespaceController,
+  'serviceaccount-controller': startServiceAccountController,
+  'replicaset-controller': startReplicaSetController,
+  'endpoints-controller': startEndpointsController,
+  'endpointslice-controller': startEndpointSliceController,
+};
 
 /** Controller names `--controllers` knows (upstream's names), with their short aliases. */
 export const CONTROLLER_NAMES: Readonly<Record<string, readonly string[]>> = {
   'node-lifecycle-controller': ['nodelifecycle'],
   'taint-eviction-controller': ['tainteviction'],
+  'namespace-controller': ['namespace'],
+  'serviceaccount-controller': ['serviceaccount'],
+  'replicaset-controller': ['replicaset'],
+  'endpoints-controller': ['endpoint', 'endpoints'],
+  'endpointslice-controller': ['endpointslice'],
 };
 
 /**
@@ -84,11 +114,21 @@ export function startControllerManager(o: ControllerManagerOptions): ControllerM
     releaseOnCancel: true,
     onStartedLeading: async (signal) => {
       log(`controller-manager: ${identity} is the leader; starting ${[...enabled].join(', ') || 'no controllers'}`);
+      const factory = new SharedInformerFactory(client);
+      const onError = (key: string, err: unknown) => log(`controller-manager: ${key}: ${(err as Error).message ?? err}`);
+      const starts: Array<Promise<unknown>> = [];
+      for (const [name, start] of Object.entries(SIMPLE_CONTROLLERS)) {
+        if (!enabled.has(name)) continue;
+        starts.push(start({ client, factory, signal, onError }).catch((e) => {
+          if (!signal.aborted) log(`controller-manager: ${name} failed: ${(e as Error).message}`);
+        }));
+      }
       const nodeHealth = enabled.has('node-lifecycle-controller');
       const taintEviction = enabled.has('taint-eviction-controller');
       if (nodeHealth || taintEviction) {
         await startNodeLifecycleController({
           client,
+          factory,
           signal,
           gracePeriodMs: o.nodeMonitorGracePeriodMs,
           zoneLimits: o.zoneLimits,
@@ -98,6 +138,7 @@ export function startControllerManager(o: ControllerManagerOptions): ControllerM
           if (!signal.aborted) log(`controller-manager: node lifecycle controllers failed: ${(e as Error).message}`);
         });
       }
+      await Promise.all(starts);
       markStarted();
     },
     onStoppedLeading: () => log(`controller-manager: ${identity} stopped leading`),

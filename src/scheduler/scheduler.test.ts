@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { metaTime } from '../client/index.js';
-import { startTestControlPlane, type TestControlPlane } from '../testing/index.js';
+import { eventually, startTestControlPlane, type TestControlPlane } from '../testing/index.js';
 
 let cp: TestControlPlane;
 before(async () => {
@@ -22,15 +22,7 @@ after(async () => {
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10000): Promise<T> => eventually(what, fn, timeoutMs);
 const pod = (name: string, cpu = '100m', extra: Partial<NonNullable<Pod['spec']>> = {}): Pod => ({
   apiVersion: 'v1',
   kind: 'Pod',

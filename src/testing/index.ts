@@ -8,10 +8,11 @@
  * {@link RestClient}. `stop()` releases everything it made.
  *
  * The controllers that exist run by default (option `controllers`), leader-elected as in
- * `k8ts server`: today the node lifecycle and taint eviction controllers. Simulated nodes
- * (option `simNodes`) register Nodes and play the kubelet for pods bound to them.
- * Not included yet: garbage collection, the workload and namespace controllers, the
- * scheduler (pods need `spec.nodeName` to reach a simulated node), a real kubelet.
+ * `k8ts server`: node lifecycle, taint eviction, namespace, serviceaccount, replicaset,
+ * endpoints and endpointslice; so does the scheduler. Simulated nodes (option `simNodes`)
+ * register Nodes and play the kubelet for pods bound to them.
+ * Not included yet: the garbage collector and the other workload controllers (Deployment,
+ * StatefulSet, DaemonSet, Job, ...), a real kubelet.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { accessSync, constants as fsConstants } from 'node:fs';
@@ -25,6 +26,7 @@ import { openSqliteBackend, type SqliteBackend } from '../storage/sqlite/index.j
 import { startControllerManager, type ControllerManager } from '../controllermanager/index.js';
 import type { SimOptions, SimulatedNodes } from '../sim/index.js';
 import type { ZoneLimitOptions } from '../controllers/nodelifecycle/zones.js';
+export { eventually } from './eventually.js';
 import type { SchedulerComponent } from '../scheduler/index.js';
 import type { KubeSchedulerConfiguration } from '../scheduler/config.js';
 

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Node, Pod, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { FakeClock, metaTime } from '../../client/index.js';
-import { startTestControlPlane, type TestControlPlane } from '../../testing/index.js';
+import { eventually, startTestControlPlane, type TestControlPlane } from '../../testing/index.js';
 import { NODES, NODE_LEASES, startNodeLifecycleController, type NodeLifecycleController, type ZoneLimitOptions } from './index.js';
 
 let cp: TestControlPlane;
@@ -16,15 +16,7 @@ after(async () => {
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10000): Promise<T> => eventually(what, fn, timeoutMs);
 
 /** Runs a fresh controller on a FakeClock at wall time for the duration of `body`. */
 async function withController(gracePeriodMs: number | undefined, body: (c: { clock: FakeClock; ctl: NodeLifecycleController }) => Promise<void>, zoneLimits?: ZoneLimitOptions) {

@@ -1,0 +1,254 @@
+/**
+ * One reconcile of a ReplicaSet (upstream syncReplicaSet): claim pods (adopt orphans that
+ * match, release owned pods that no longer do), create or delete pods towards spec.replicas
+ * when expectations are satisfied, then write status.
+ */
+import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernetes-types/apps/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
+import type { KubeObject } from '../../api/resource.js';
+import { isConflict, isInvalid, isNotFound } from '../../apimachinery/errors.js';
+import { selectorFromLabelSelector, type Selector } from '../../apimachinery/labels.js';
+import { metaTime, NAMESPACE_INDEX, type Clock, type EventRecorder, type Indexer, type ReconcileResult, type RestClient } from '../../client/index.js';
+import type { ControllerExpectations } from './expectations.js';
+import { isPodActive, isPodAvailable, isPodReady, podsToDelete } from './ranking.js';
+
+/** The most pods created or deleted in one sync (upstream BurstReplicas). */
+export const BURST_REPLICAS = 500;
+
+/** The apps/v1 replicasets resource in `namespace`. */
+export const RS_REF = (namespace?: string) => ({ group: 'apps', version: 'v1', resource: 'replicasets', namespace });
+/** The core/v1 pods resource in `namespace`. */
+export const POD_REF = (namespace?: string) => ({ group: '', version: 'v1', resource: 'pods', namespace });
+
+/** What a ReplicaSet sync needs. */
+export interface SyncContext {
+  client: RestClient;
+  clock: Clock;
+  recorder: EventRecorder;
+  expectations: ControllerExpectations;
+  replicaSets: Indexer<KubeObject>;
+  pods: Indexer<KubeObject>;
+}
+
+/** The controller reference of `o` (the owner with controller: true), if any. */
+export function controllerRef(o: { metadata?: { ownerReferences?: OwnerReference[] } }): OwnerReference | undefined {
+  return o.metadata?.ownerReferences?.find((r) => r.controller === true);
+}
+
+/** The ownerReference pods of `rs` carry. */
+export function ownerRefFor(rs: ReplicaSet): OwnerReference {
+  return { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata!.name!, uid: rs.metadata!.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+/**
+ * Runs `fn` for `count` items in batches of 1, 2, 4, ... (upstream slowStartBatch); stops
+ * after the first batch with an error. Returns the successes and the first error.
+ */
+export async function slowStartBatch(count: number, fn: (i: number) => Promise<void>): Promise<{ successes: number; error?: unknown }> {
+  let successes = 0;
+  let done = 0;
+  for (let batch = Math.min(1, count); done < count; batch = Math.min(2 * batch, count - done)) {
+    const results = await Promise.allSettled(Array.from({ length: batch }, (_, j) => fn(done + j)));
+    done += batch;
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    successes += results.filter((r) => r.status === 'fulfilled').length;
+    if (failed) return { successes, error: failed.reason };
+  }
+  return { successes };
+}
+
+/** The RS as events' involvedObject (cached list items may lack apiVersion/kind). */
+const eventRef = (rs: ReplicaSet) => ({ ...(rs as KubeObject), apiVersion: 'apps/v1', kind: 'ReplicaSet' }) as KubeObject;
+const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Reconciles the ReplicaSet at `key` (`namespace/name`). */
+export async function syncReplicaSet(ctx: SyncContext, key: string): Promise<ReconcileResult> {
+  const rs = ctx.replicaSets.get(key) as ReplicaSet | undefined;
+  if (!rs) {
+    ctx.expectations.delete(key);
+    return;
+  }
+  const needsSync = ctx.expectations.satisfied(key);
+  const ns = rs.metadata!.namespace!;
+  const selector = selectorFromLabelSelector(rs.spec!.selector);
+  const all = (ctx.pods.byIndex(NAMESPACE_INDEX, ns) as unknown as Pod[]).filter(isPodActive);
+  const pods = await claimPods(ctx, rs, selector, all);
+
+  let manageErr: unknown;
+  if (needsSync && !rs.metadata!.deletionTimestamp) {
+    try {
+      await manageReplicas(ctx, key, rs, pods);
+    } catch (e) {
+      manageErr = e;
+    }
+  }
+  const want = rs.spec!.replicas ?? 1;
+  const status = calculateStatus(rs, pods, manageErr, want, ctx.clock.now());
+  const updated = await updateStatus(ctx, rs, status);
+  if (manageErr) throw manageErr;
+  const minReady = rs.spec!.minReadySeconds ?? 0;
+  if (minReady > 0 && updated.readyReplicas === want && updated.availableReplicas !== want) return { requeueAfterMs: minReady * 1000 };
+}
+
+/** Upstream ClaimPods: the active pods `rs` owns after adopting and releasing. */
+async function claimPods(ctx: SyncContext, rs: ReplicaSet, selector: Selector, pods: Pod[]): Promise<Pod[]> {
+  const uid = rs.metadata!.uid!;
+  const out: Pod[] = [];
+  const errors: unknown[] = [];
+  let canAdopt: boolean | undefined;
+  for (const p of pods) {
+    const ref = controllerRef(p);
+    const matches = !selector.empty() && selector.matches(p.metadata?.labels);
+    try {
+      if (ref) {
+        if (ref.uid !== uid) continue;
+        if (matches) out.push(p);
+        else if (!rs.metadata!.deletionTimestamp) await releasePod(ctx, p, uid);
+        continue;
+      }
+      if (!matches || rs.metadata!.deletionTimestamp || p.metadata?.deletionTimestamp) continue;
+      canAdopt ??= await recheckNotDeleting(ctx, rs);
+      if (!canAdopt) continue;
+      out.push(await adoptPod(ctx, rs, p));
+    } catch (e) {
+      if (!isNotFound(e)) errors.push(e);
+    }
+  }
+  if (errors.length) throw errors[0];
+  return out;
+}
+
+/** Upstream RecheckDeletionTimestamp: a live GET shows the RS (same uid) is not being deleted. */
+async function recheckNotDeleting(ctx: SyncContext, rs: ReplicaSet): Promise<boolean> {
+  const fresh = await ctx.client.get<ReplicaSet>(RS_REF(rs.metadata!.namespace), rs.metadata!.name!);
+  return fresh.metadata?.uid === rs.metadata!.uid && !fresh.metadata?.deletionTimestamp;
+}
+
+/** Upstream's adoption patch: a strategic merge of the controller ref, the pod's uid as precondition. */
+async function adoptPod(ctx: SyncContext, rs: ReplicaSet, p: Pod): Promise<Pod> {
+  const patch = { metadata: { ownerReferences: [ownerRefFor(rs)], uid: p.metadata!.uid } };
+  return ctx.client.patch<Pod>(POD_REF(p.metadata!.namespace), p.metadata!.name!, patch, 'strategic');
+}
+
+/** Upstream's release patch: deletes the owner's entry by uid; a pod gone or replaced is fine. */
+async function releasePod(ctx: SyncContext, p: Pod, ownerUid: string): Promise<void> {
+  const patch = { metadata: { ownerReferences: [{ $patch: 'delete', uid: ownerUid }], uid: p.metadata!.uid } };
+  try {
+    await ctx.client.patch(POD_REF(p.metadata!.namespace), p.metadata!.name!, patch, 'strategic');
+  } catch (e) {
+    if (!isInvalid(e)) throw e;
+  }
+}
+
+/** Creates or deletes pods so `pods` (the active owned ones) moves towards spec.replicas. */
+async function manageReplicas(ctx: SyncContext, key: string, rs: ReplicaSet, pods: Pod[]): Promise<void> {
+  const want = rs.spec!.replicas ?? 1;
+  const diff = pods.length - want;
+  const ns = rs.metadata!.namespace!;
+  if (diff < 0) {
+    const n = Math.min(-diff, BURST_REPLICAS);
+    ctx.expectations.expectCreations(key, n);
+    const tpl = rs.spec!.template ?? {};
+    const { successes, error } = await slowStartBatch(n, async () => {
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: {
+          generateName: `${rs.metadata!.name}-`,
+          namespace: ns,
+          labels: { ...(tpl.metadata?.labels ?? {}) },
+          ...(tpl.metadata?.annotations ? { annotations: { ...tpl.metadata.annotations } } : {}),
+          ...(tpl.metadata?.finalizers ? { finalizers: [...tpl.metadata.finalizers] } : {}),
+          ownerReferences: [ownerRefFor(rs)],
+        },
+        spec: structuredClone(tpl.spec),
+      };
+      try {
+        const created = await ctx.client.create<Pod>(POD_REF(ns), pod);
+        void ctx.recorder.event(eventRef(rs), 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata!.name}`);
+      } catch (e) {
+        void ctx.recorder.event(eventRef(rs), 'Warning', 'FailedCreate', `Error creating: ${errMessage(e)}`);
+        throw e;
+      }
+    });
+    // Failed and never attempted creations will never be observed.
+    for (let i = successes; i < n; i++) ctx.expectations.creationObserved(key);
+    if (error !== undefined) throw error;
+  } else if (diff > 0) {
+    const n = Math.min(diff, BURST_REPLICAS);
+    const victims = podsToDelete(pods, n, ctx.clock.now());
+    const keys = victims.map((p) => `${p.metadata!.namespace}/${p.metadata!.name}`);
+    ctx.expectations.expectDeletions(key, keys);
+    const results = await Promise.allSettled(
+      victims.map(async (p, i) => {
+        try {
+          await ctx.client.delete(POD_REF(ns), p.metadata!.name!);
+          void ctx.recorder.event(eventRef(rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata!.name}`);
+        } catch (e) {
+          ctx.expectations.deletionObserved(key, keys[i]!);
+          if (isNotFound(e)) return;
+          void ctx.recorder.event(eventRef(rs), 'Warning', 'FailedDelete', `Error deleting: ${errMessage(e)}`);
+          throw e;
+        }
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+/** Upstream calculateStatus: counts over the owned active pods and the ReplicaFailure condition. */
+export function calculateStatus(rs: ReplicaSet, pods: Pod[], manageErr: unknown, want: number, nowMs: number): ReplicaSetStatus {
+  const tplLabels = rs.spec?.template?.metadata?.labels ?? {};
+  const minReady = rs.spec?.minReadySeconds ?? 0;
+  let fully = 0, ready = 0, available = 0;
+  for (const p of pods) {
+    const labels = p.metadata?.labels ?? {};
+    if (Object.entries(tplLabels).every(([k, v]) => labels[k] === v)) fully++;
+    if (isPodReady(p)) {
+      ready++;
+      if (isPodAvailable(p, minReady, nowMs)) available++;
+    }
+  }
+  const status: ReplicaSetStatus = {
+    replicas: pods.length,
+    fullyLabeledReplicas: fully,
+    readyReplicas: ready,
+    availableReplicas: available,
+    observedGeneration: rs.metadata?.generation,
+  };
+  let conditions: ReplicaSetCondition[] = [...(rs.status?.conditions ?? [])];
+  const failure = conditions.find((c) => c.type === 'ReplicaFailure');
+  if (manageErr !== undefined && !failure) {
+    const reason = pods.length - want < 0 ? 'FailedCreate' : 'FailedDelete';
+    conditions.push({ type: 'ReplicaFailure', status: 'True', reason, message: errMessage(manageErr), lastTransitionTime: metaTime(nowMs) });
+  } else if (manageErr === undefined && failure) {
+    conditions = conditions.filter((c) => c.type !== 'ReplicaFailure');
+  }
+  if (conditions.length) status.conditions = conditions;
+  return status;
+}
+
+const STATUS_FIELDS = ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration'] as const;
+
+function statusEqual(a: ReplicaSetStatus | undefined, b: ReplicaSetStatus): boolean {
+  for (const f of STATUS_FIELDS) if ((a?.[f] ?? 0) !== (b[f] ?? 0)) return false;
+  return JSON.stringify(a?.conditions ?? []) === JSON.stringify(b.conditions ?? []);
+}
+
+/** Writes `status` through the status subresource unless unchanged; retries once on conflict. */
+async function updateStatus(ctx: SyncContext, rs: ReplicaSet, status: ReplicaSetStatus): Promise<ReplicaSetStatus> {
+  let cur = rs;
+  for (let attempt = 0; ; attempt++) {
+    if (statusEqual(cur.status, status)) return status;
+    try {
+      await ctx.client.update(RS_REF(cur.metadata!.namespace), { ...(cur as KubeObject), status } as KubeObject, 'status');
+      return status;
+    } catch (e) {
+      if (!isConflict(e) || attempt >= 1) throw e;
+      cur = await ctx.client.get<ReplicaSet>(RS_REF(rs.metadata!.namespace), rs.metadata!.name!);
+      status = { ...status, observedGeneration: status.observedGeneration };
+    }
+  }
+}

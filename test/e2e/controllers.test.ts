@@ -1,0 +1,81 @@
+/**
+ * Workload controllers in `k8ts server`, through kubectl, on simulated nodes: a ReplicaSet
+ * gets its pods (scheduled and Running) and keeps them; a Service gets Endpoints and
+ * EndpointSlices of the ready pods; every namespace has a `default` ServiceAccount; deleting
+ * a namespace removes what it held and then the namespace.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, kubectlOk, kubectl, type TestServer } from '../util/cluster.js';
+
+let server: TestServer;
+before(async () => {
+  server = await startServer({ extraArgs: ['--sim-nodes', '3'] });
+});
+after(async () => {
+  await server?.stop();
+});
+
+async function waitFor(what: string, cond: () => Promise<boolean>, ms = 30000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+const apply = (obj: unknown, ns = 'default') => kubectlOk(server, ['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(obj) });
+const json = async (args: string[]) => JSON.parse(await kubectlOk(server, [...args, '-o', 'json']));
+
+const rs = (name: string, replicas: number) => ({
+  apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'web', image: 'nginx', ports: [{ name: 'http', containerPort: 8080 }] }] } },
+  },
+});
+
+test('a ReplicaSet runs its pods, replaces a deleted one, scales down; a Service gets endpoints', async () => {
+  await apply(rs('web', 4));
+  await waitFor('4 ready replicas', async () => (await json(['get', 'rs', 'web'])).status?.readyReplicas === 4);
+  const pods = (await json(['get', 'pods', '-l', 'app=web'])).items as Array<{ metadata: { name: string; ownerReferences: Array<{ kind: string; name: string; controller: boolean }> }; spec: { nodeName: string } }>;
+  assert.equal(pods.length, 4);
+  for (const p of pods) assert.deepEqual([p.metadata.ownerReferences[0]!.kind, p.metadata.ownerReferences[0]!.name, p.metadata.ownerReferences[0]!.controller], ['ReplicaSet', 'web', true]);
+  await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 'http' }] } });
+  await waitFor('4 endpoint addresses', async () => {
+    const ep = await kubectl(server, ['get', 'endpoints', 'web', '-o', 'json']);
+    return ep.code === 0 && (JSON.parse(ep.stdout).subsets?.[0]?.addresses?.length ?? 0) === 4;
+  });
+  const ep = await json(['get', 'endpoints', 'web']);
+  assert.equal(ep.subsets[0].ports[0].port, 8080, 'named targetPort resolved');
+  const slices = await json(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=web']);
+  assert.equal(slices.items.length, 1);
+  assert.equal(slices.items[0].endpoints.length, 4);
+
+  await kubectlOk(server, ['delete', 'pod', pods[0]!.metadata.name, '--wait=false']);
+  await waitFor('a replacement', async () => {
+    const l = (await json(['get', 'pods', '-l', 'app=web'])).items as Array<{ metadata: { name: string; deletionTimestamp?: string }; status: { phase: string } }>;
+    return l.filter((p) => !p.metadata.deletionTimestamp && p.status.phase === 'Running').length === 4 && !l.some((p) => p.metadata.name === pods[0]!.metadata.name && !p.metadata.deletionTimestamp);
+  });
+  await kubectlOk(server, ['scale', 'rs', 'web', '--replicas=2']);
+  await waitFor('2 replicas', async () => {
+    const s = (await json(['get', 'rs', 'web'])).status;
+    return s?.replicas === 2 && s.readyReplicas === 2;
+  });
+  const events = await kubectlOk(server, ['get', 'events', '--field-selector', 'involvedObject.kind=ReplicaSet,involvedObject.name=web', '-o', 'custom-columns=R:.reason', '--no-headers']);
+  assert.match(events, /SuccessfulCreate/);
+  assert.match(events, /SuccessfulDelete/);
+});
+
+test('namespaces get a default ServiceAccount; deleting one removes its content and then itself', async () => {
+  await kubectlOk(server, ['create', 'namespace', 'scratch']);
+  await waitFor('default ServiceAccount', async () => (await kubectl(server, ['get', 'serviceaccount', 'default', '-n', 'scratch'])).code === 0);
+  await kubectlOk(server, ['create', 'configmap', 'c1', '-n', 'scratch', '--from-literal=a=b']);
+  await kubectlOk(server, ['create', 'secret', 'generic', 's1', '-n', 'scratch', '--from-literal=a=b']);
+  await apply(rs('inner', 2), 'scratch');
+  await waitFor('inner pods', async () => (await json(['get', 'pods', '-n', 'scratch'])).items.length === 2);
+  await kubectlOk(server, ['delete', 'namespace', 'scratch', '--wait=false']);
+  await waitFor('namespace gone', async () => (await kubectl(server, ['get', 'namespace', 'scratch'])).code !== 0, 60000);
+  const left = await kubectlOk(server, ['get', 'configmaps,secrets,pods,replicasets', '-n', 'scratch', '--ignore-not-found', '-o', 'name']);
+  assert.equal(left.trim(), '');
+});
