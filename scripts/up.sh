@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quick start: installs what k8ts needs, builds it, starts `k8ts server` in the background
-# (SQLite datastore under /var/lib/k8ts, HTTPS on 127.0.0.1:6443), then creates a sample
-# Deployment and shows it with kubectl. Stop the server with: kill "$(cat /var/lib/k8ts/server.pid)"
+# (SQLite datastore under /var/lib/k8ts, HTTPS on 127.0.0.1:6443, three simulated nodes
+# until the node agent exists), then creates a sample ReplicaSet, waits until the scheduler
+# has placed its pods and they run, and shows them with kubectl.
+# Stop the server with: kill "$(cat /var/lib/k8ts/server.pid)"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -11,7 +13,7 @@ mkdir -p "$DATA_DIR"
 if [ -f "$DATA_DIR/server.pid" ] && kill -0 "$(cat "$DATA_DIR/server.pid")" 2>/dev/null; then
   echo "k8ts server already running (pid $(cat "$DATA_DIR/server.pid"))"
 else
-  nohup node dist/bundle/main.js server --data-dir "$DATA_DIR" --disable-agent >"$DATA_DIR/server.log" 2>&1 &
+  nohup node dist/bundle/main.js server --data-dir "$DATA_DIR" --disable-agent --sim-nodes 3 >"$DATA_DIR/server.log" 2>&1 &
   echo $! >"$DATA_DIR/server.pid"
   for _ in $(seq 1 100); do
     grep -q 'ready at' "$DATA_DIR/server.log" 2>/dev/null && break
@@ -26,7 +28,33 @@ echo
 echo "\$ export KUBECONFIG=$KUBECONFIG"
 echo "\$ kubectl get namespaces"
 kubectl get namespaces
-kubectl get deployment hello >/dev/null 2>&1 || kubectl create deployment hello --image=busybox:1.36 --replicas=2 -- sleep 3600 >/dev/null
+kubectl get replicaset hello >/dev/null 2>&1 || kubectl apply -f - >/dev/null <<'YAML'
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: hello
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: hello}
+  template:
+    metadata:
+      labels: {app: hello}
+    spec:
+      containers:
+      - name: hello
+        image: busybox:1.36
+        command: [sleep, "3600"]
+        resources:
+          requests: {cpu: 100m, memory: 64Mi}
+YAML
+for _ in $(seq 1 100); do
+  [ "$(kubectl get replicaset hello -o jsonpath='{.status.readyReplicas}')" = "3" ] && break
+  sleep 0.2
+done
 echo
-echo "\$ kubectl get deployments -o wide"
-kubectl get deployments -o wide
+echo "\$ kubectl get nodes"
+kubectl get nodes
+echo
+echo "\$ kubectl get replicaset,pods -o wide"
+kubectl get replicaset,pods -o wide
