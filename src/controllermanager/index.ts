@@ -5,6 +5,7 @@
  * to add one, `-name` to leave one out. Today: the node lifecycle controller and the taint
  * eviction controller; the workload controllers join later.
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { RestClient, type RestClientOptions } from '../client/rest.js';
@@ -113,6 +114,7 @@ export function startControllerManager(o: ControllerManagerOptions): ControllerM
     retryPeriodMs: o.retryPeriodMs,
     releaseOnCancel: true,
     onStartedLeading: async (signal) => {
+      setMaxListeners(1000, signal); // every informer, controller and worker listens on it
       log(`controller-manager: ${identity} is the leader; starting ${[...enabled].join(', ') || 'no controllers'}`);
       const factory = new SharedInformerFactory(client);
       const onError = (key: string, err: unknown) => log(`controller-manager: ${key}: ${(err as Error).message ?? err}`);

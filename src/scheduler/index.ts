@@ -3,6 +3,7 @@
  * (15 s / 10 s / 2 s, as upstream), it talks to the API server only through the client
  * library. `k8ts server` starts one unless told not to; `k8ts scheduler` runs one alone.
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -73,6 +74,7 @@ export async function startScheduler(o: StartSchedulerOptions): Promise<Schedule
     retryPeriodMs: o.retryPeriodMs,
     releaseOnCancel: true,
     onStartedLeading: async (signal) => {
+      setMaxListeners(1000, signal); // every informer, controller and worker listens on it
       log(`scheduler: ${identity} is the leader (profiles ${config.profiles.map((p) => p.schedulerName).join(', ')})`);
       const s = new Scheduler({ client, registry, config, log });
       current = s;
