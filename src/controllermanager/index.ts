@@ -18,6 +18,7 @@ import { startServiceAccountController } from '../controllers/serviceaccount/ind
 import { startReplicaSetController } from '../controllers/replicaset/index.js';
 import { startEndpointsController } from '../controllers/endpoints/index.js';
 import { startEndpointSliceController } from '../controllers/endpointslice/index.js';
+import { startGarbageCollector } from '../controllers/garbagecollector/index.js';
 
 /** What a controller's start function gets (one shared informer factory for all). */
 interface ControllerContext {
@@ -35,6 +36,7 @@ const SIMPLE_CONTROLLERS: Record<string, (ctx: ControllerContext) => Promise<{ d
   'replicaset-controller': startReplicaSetController,
   'endpoints-controller': startEndpointsController,
   'endpointslice-controller': startEndpointSliceController,
+  'garbage-collector-controller': startGarbageCollector,
 };
 
 /** Controller names `--controllers` knows (upstream's names), with their short aliases. */
@@ -46,6 +48,7 @@ export const CONTROLLER_NAMES: Readonly<Record<string, readonly string[]>> = {
   'replicaset-controller': ['replicaset'],
   'endpoints-controller': ['endpoint', 'endpoints'],
   'endpointslice-controller': ['endpointslice'],
+  'garbage-collector-controller': ['garbagecollector'],
 };
 
 /**
@@ -121,9 +124,12 @@ export function startControllerManager(o: ControllerManagerOptions): ControllerM
       const starts: Array<Promise<unknown>> = [];
       for (const [name, start] of Object.entries(SIMPLE_CONTROLLERS)) {
         if (!enabled.has(name)) continue;
-        starts.push(start({ client, factory, signal, onError }).catch((e) => {
+        const run = start({ client, factory, signal, onError }).catch((e) => {
           if (!signal.aborted) log(`controller-manager: ${name} failed: ${(e as Error).message}`);
-        }));
+        });
+        // The garbage collector informs on every kind (slow to sync, and nothing is lost by
+        // syncing later: its first list sees everything): "started" does not wait for it.
+        if (name !== 'garbage-collector-controller') starts.push(run);
       }
       const nodeHealth = enabled.has('node-lifecycle-controller');
       const taintEviction = enabled.has('taint-eviction-controller');

@@ -67,6 +67,29 @@ test('a ReplicaSet runs its pods, replaces a deleted one, scales down; a Service
   assert.match(events, /SuccessfulDelete/);
 });
 
+test('garbage collector: foreground deletion removes the pods before the ReplicaSet; orphan keeps them', async () => {
+  await apply(rs('fg', 2));
+  await waitFor('2 ready', async () => (await json(['get', 'rs', 'fg'])).status?.readyReplicas === 2);
+  await kubectlOk(server, ['delete', 'rs', 'fg', '--cascade=foreground', '--wait=false']);
+  // While pods remain, the ReplicaSet is still there with the foregroundDeletion finalizer.
+  const during = await json(['get', 'rs', 'fg']);
+  assert.ok(during.metadata.deletionTimestamp);
+  assert.deepEqual(during.metadata.finalizers, ['foregroundDeletion']);
+  await waitFor('ReplicaSet gone', async () => (await kubectl(server, ['get', 'rs', 'fg'])).code !== 0);
+  assert.equal((await json(['get', 'pods', '-l', 'app=fg'])).items.filter((p: { metadata: { deletionTimestamp?: string } }) => !p.metadata.deletionTimestamp).length, 0, 'no live pod outlives its owner');
+
+  await apply(rs('orph', 2));
+  await waitFor('2 ready', async () => (await json(['get', 'rs', 'orph'])).status?.readyReplicas === 2);
+  await kubectlOk(server, ['delete', 'rs', 'orph', '--cascade=orphan']);
+  await waitFor('ReplicaSet gone', async () => (await kubectl(server, ['get', 'rs', 'orph'])).code !== 0);
+  const orphans = (await json(['get', 'pods', '-l', 'app=orph'])).items as Array<{ metadata: { ownerReferences?: unknown[]; deletionTimestamp?: string } }>;
+  assert.equal(orphans.length, 2);
+  for (const p of orphans) {
+    assert.equal(p.metadata.deletionTimestamp, undefined);
+    assert.equal(p.metadata.ownerReferences, undefined);
+  }
+});
+
 test('namespaces get a default ServiceAccount; deleting one removes its content and then itself', async () => {
   await kubectlOk(server, ['create', 'namespace', 'scratch']);
   await waitFor('default ServiceAccount', async () => (await kubectl(server, ['get', 'serviceaccount', 'default', '-n', 'scratch'])).code === 0);
