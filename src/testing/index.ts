@@ -9,9 +9,9 @@
  *
  * The controllers that exist run by default (option `controllers`), leader-elected as in
  * `k8ts server`: node lifecycle, taint eviction, namespace, serviceaccount, replicaset,
- * endpoints and endpointslice; so does the scheduler. Simulated nodes (option `simNodes`)
+ * endpoints, endpointslice and the garbage collector; so does the scheduler. Simulated nodes (option `simNodes`)
  * register Nodes and play the kubelet for pods bound to them.
- * Not included yet: the garbage collector and the other workload controllers (Deployment,
+ * Not included yet: the other workload controllers (Deployment,
  * StatefulSet, DaemonSet, Job, ...), a real kubelet.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
