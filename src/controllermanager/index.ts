@@ -19,6 +19,7 @@ import { startReplicaSetController } from '../controllers/replicaset/index.js';
 import { startEndpointsController } from '../controllers/endpoints/index.js';
 import { startEndpointSliceController } from '../controllers/endpointslice/index.js';
 import { startGarbageCollector } from '../controllers/garbagecollector/index.js';
+import { startJobController } from '../controllers/job/index.js';
 
 /** What a controller's start function gets (one shared informer factory for all). */
 interface ControllerContext {
@@ -37,6 +38,7 @@ const SIMPLE_CONTROLLERS: Record<string, (ctx: ControllerContext) => Promise<{ d
   'endpoints-controller': startEndpointsController,
   'endpointslice-controller': startEndpointSliceController,
   'garbage-collector-controller': startGarbageCollector,
+  'job-controller': startJobController,
 };
 
 /** Controller names `--controllers` knows (upstream's names), with their short aliases. */
@@ -49,6 +51,7 @@ export const CONTROLLER_NAMES: Readonly<Record<string, readonly string[]>> = {
   'endpoints-controller': ['endpoint', 'endpoints'],
   'endpointslice-controller': ['endpointslice'],
   'garbage-collector-controller': ['garbagecollector'],
+  'job-controller': ['job'],
 };
 
 /**

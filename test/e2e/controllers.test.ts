@@ -90,6 +90,26 @@ test('garbage collector: foreground deletion removes the pods before the Replica
   }
 });
 
+test('a Job with completions=5, parallelism=2 completes; a failing Job stops at backoffLimit', async () => {
+  const job = (name: string, code: number, extra: Record<string, unknown>) => ({
+    apiVersion: 'batch/v1', kind: 'Job', metadata: { name },
+    spec: {
+      ...extra,
+      template: {
+        metadata: { annotations: { 'sim.k8ts.dev/exit-after': '0.3', 'sim.k8ts.dev/exit-code': String(code) } },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox', command: ['true'] }] },
+      },
+    },
+  });
+  await apply(job('batch', 0, { completions: 5, parallelism: 2 }));
+  await apply(job('broken', 1, { backoffLimit: 1 }));
+  await waitFor('batch Complete', async () => (await json(['get', 'job', 'batch'])).status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Complete' && c.status === 'True'), 60000);
+  assert.equal((await json(['get', 'job', 'batch'])).status.succeeded, 5);
+  await waitFor('broken Failed', async () => (await json(['get', 'job', 'broken'])).status?.conditions?.some((c: { type: string; reason?: string }) => c.type === 'Failed' && c.reason === 'BackoffLimitExceeded'), 60000);
+  assert.equal((await json(['get', 'job', 'broken'])).status.failed, 2);
+  assert.match(await kubectlOk(server, ['get', 'jobs']), /batch\s+Complete\s+5\/5/);
+});
+
 test('namespaces get a default ServiceAccount; deleting one removes its content and then itself', async () => {
   await kubectlOk(server, ['create', 'namespace', 'scratch']);
   await waitFor('default ServiceAccount', async () => (await kubectl(server, ['get', 'serviceaccount', 'default', '-n', 'scratch'])).code === 0);
