@@ -20,6 +20,7 @@ import { startEndpointsController } from '../controllers/endpoints/index.js';
 import { startEndpointSliceController } from '../controllers/endpointslice/index.js';
 import { startGarbageCollector } from '../controllers/garbagecollector/index.js';
 import { startJobController } from '../controllers/job/index.js';
+import { startDaemonSetController } from '../controllers/daemonset/index.js';
 
 /** What a controller's start function gets (one shared informer factory for all). */
 interface ControllerContext {
@@ -39,6 +40,7 @@ const SIMPLE_CONTROLLERS: Record<string, (ctx: ControllerContext) => Promise<{ d
   'endpointslice-controller': startEndpointSliceController,
   'garbage-collector-controller': startGarbageCollector,
   'job-controller': startJobController,
+  'daemonset-controller': startDaemonSetController,
 };
 
 /** Controller names `--controllers` knows (upstream's names), with their short aliases. */
@@ -52,6 +54,7 @@ export const CONTROLLER_NAMES: Readonly<Record<string, readonly string[]>> = {
   'endpointslice-controller': ['endpointslice'],
   'garbage-collector-controller': ['garbagecollector'],
   'job-controller': ['job'],
+  'daemonset-controller': ['daemonset'],
 };
 
 /**

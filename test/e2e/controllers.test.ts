@@ -110,6 +110,25 @@ test('a Job with completions=5, parallelism=2 completes; a failing Job stops at 
   assert.match(await kubectlOk(server, ['get', 'jobs']), /batch\s+Complete\s+5\/5/);
 });
 
+test('a DaemonSet lands on every node through the scheduler, skips an untolerated taint; rollout status completes', async () => {
+  await kubectlOk(server, ['taint', 'node', 'sim-2', 'dedicated=db:NoSchedule']);
+  await apply({
+    apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'agent' },
+    spec: {
+      selector: { matchLabels: { app: 'agent' } },
+      template: { metadata: { labels: { app: 'agent' } }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'a', image: 'busybox' }] } },
+    },
+  });
+  await kubectlOk(server, ['rollout', 'status', 'daemonset/agent', '--timeout=60s']);
+  const pods = (await json(['get', 'pods', '-l', 'app=agent'])).items as Array<{ spec: { nodeName: string } }>;
+  assert.deepEqual(pods.map((p) => p.spec.nodeName).sort(), ['sim-0', 'sim-1']);
+  const ds = await json(['get', 'ds', 'agent']);
+  assert.equal(ds.status.desiredNumberScheduled, 2);
+  assert.equal(ds.status.numberReady, 2);
+  await kubectlOk(server, ['taint', 'node', 'sim-2', 'dedicated=db:NoSchedule-']);
+  await waitFor('a pod on sim-2 once the taint is gone', async () => ((await json(['get', 'pods', '-l', 'app=agent'])).items as Array<{ spec: { nodeName?: string } }>).some((p) => p.spec.nodeName === 'sim-2'));
+});
+
 test('namespaces get a default ServiceAccount; deleting one removes its content and then itself', async () => {
   await kubectlOk(server, ['create', 'namespace', 'scratch']);
   await waitFor('default ServiceAccount', async () => (await kubectl(server, ['get', 'serviceaccount', 'default', '-n', 'scratch'])).code === 0);
