@@ -21,6 +21,7 @@ import { startEndpointSliceController } from '../controllers/endpointslice/index
 import { startGarbageCollector } from '../controllers/garbagecollector/index.js';
 import { startJobController } from '../controllers/job/index.js';
 import { startDaemonSetController } from '../controllers/daemonset/index.js';
+import { startDeploymentController } from '../controllers/deployment/index.js';
 
 /** What a controller's start function gets (one shared informer factory for all). */
 interface ControllerContext {
@@ -41,6 +42,7 @@ const SIMPLE_CONTROLLERS: Record<string, (ctx: ControllerContext) => Promise<{ d
   'garbage-collector-controller': startGarbageCollector,
   'job-controller': startJobController,
   'daemonset-controller': startDaemonSetController,
+  'deployment-controller': startDeploymentController,
 };
 
 /** Controller names `--controllers` knows (upstream's names), with their short aliases. */
@@ -55,6 +57,7 @@ export const CONTROLLER_NAMES: Readonly<Record<string, readonly string[]>> = {
   'garbage-collector-controller': ['garbagecollector'],
   'job-controller': ['job'],
   'daemonset-controller': ['daemonset'],
+  'deployment-controller': ['deployment'],
 };
 
 /**

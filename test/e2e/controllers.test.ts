@@ -35,6 +35,26 @@ const rs = (name: string, replicas: number) => ({
   },
 });
 
+test('kubectl create deployment, rollout status, scale, set image, rollout undo', async () => {
+  await kubectlOk(server, ['create', 'deployment', 'shop', '--image=nginx:1.25', '--replicas=3']);
+  await kubectlOk(server, ['rollout', 'status', 'deployment/shop', '--timeout=60s']);
+  assert.equal((await json(['get', 'deploy', 'shop'])).status.availableReplicas, 3);
+  await kubectlOk(server, ['scale', 'deployment', 'shop', '--replicas=4']);
+  await waitFor('4 available', async () => (await json(['get', 'deploy', 'shop'])).status?.availableReplicas === 4);
+  await kubectlOk(server, ['patch', 'deployment', 'shop', '-p', JSON.stringify({ spec: { template: { spec: { terminationGracePeriodSeconds: 1 } } } })]);
+  await kubectlOk(server, ['rollout', 'status', 'deployment/shop', '--timeout=60s']);
+  await kubectlOk(server, ['set', 'image', 'deployment/shop', 'nginx=nginx:1.26']);
+  await kubectlOk(server, ['rollout', 'status', 'deployment/shop', '--timeout=90s']);
+  const images = async () => ((await json(['get', 'pods', '-l', 'app=shop'])).items as Array<{ metadata: { deletionTimestamp?: string }; spec: { containers: Array<{ image: string }> } }>)
+    .filter((p) => !p.metadata.deletionTimestamp).map((p) => p.spec.containers[0]!.image);
+  await waitFor('all pods on 1.26', async () => { const i = await images(); return i.length === 4 && i.every((x) => x === 'nginx:1.26'); }, 60000);
+  const history = await kubectlOk(server, ['rollout', 'history', 'deployment/shop']);
+  assert.match(history, /REVISION/);
+  await kubectlOk(server, ['rollout', 'undo', 'deployment/shop']);
+  await kubectlOk(server, ['rollout', 'status', 'deployment/shop', '--timeout=90s']);
+  await waitFor('back on 1.25', async () => { const i = await images(); return i.length === 4 && i.every((x) => x === 'nginx:1.25'); }, 60000);
+});
+
 test('a ReplicaSet runs its pods, replaces a deleted one, scales down; a Service gets endpoints', async () => {
   await apply(rs('web', 4));
   await waitFor('4 ready replicas', async () => (await json(['get', 'rs', 'web'])).status?.readyReplicas === 4);

@@ -1,0 +1,79 @@
+/**
+ * The Deployment controller (kube-controller-manager's deployment-controller): rolls pod
+ * templates out through ReplicaSets named `<deployment>-<pod-template-hash>` with the
+ * RollingUpdate or Recreate strategy, keeps revision history and status (see ./sync.ts).
+ */
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { KubeObject } from '../../api/resource.js';
+import { Controller, EventRecorder, realClock, type Clock, type RestClient, type SharedInformerFactory } from '../../client/index.js';
+import { controllerRef, POD_REF, RS_REF } from '../replicaset/sync.js';
+import { DEPLOY_REF, syncDeployment } from './sync.js';
+
+export * from './util.js';
+export * from './scale.js';
+export { DEPLOY_REF, syncDeployment, type DeploymentSyncContext } from './sync.js';
+
+/** Options of {@link startDeploymentController}. */
+export interface DeploymentControllerOptions {
+  client: RestClient;
+  /** Shared informers (deployments, replicasets and pods of all namespaces). */
+  factory: SharedInformerFactory;
+  /** Stops the controller. */
+  signal: AbortSignal;
+  /** Time source for conditions and progress deadlines (default real time). */
+  clock?: Clock;
+  /** Concurrent reconciles (default 5, upstream --concurrent-deployment-syncs). */
+  workers?: number;
+  /** Failed reconciles (default console.error). */
+  onError?: (key: string, err: unknown) => void;
+}
+
+/** A running Deployment controller. */
+export interface DeploymentController {
+  controller: Controller;
+  /** Resolves once `signal` aborted and the workers stopped. */
+  done: Promise<void>;
+}
+
+/**
+ * Registers handlers on the factory's deployment, replicaset and pod informers (RS and pod
+ * events enqueue the owning Deployment), starts the factory, waits for cache sync and runs
+ * the workers; `done` resolves after `signal` aborts.
+ */
+export async function startDeploymentController(opts: DeploymentControllerOptions): Promise<DeploymentController> {
+  const { client, factory, signal } = opts;
+  const clock = opts.clock ?? realClock;
+  const dInf = factory.informerFor(DEPLOY_REF());
+  const rsInf = factory.informerFor(RS_REF());
+  const podInf = factory.informerFor(POD_REF());
+  const recorder = new EventRecorder({ client, component: 'deployment-controller', clock });
+  const controller = new Controller({
+    name: 'deployment-controller',
+    clock,
+    workers: opts.workers ?? 5,
+    onError: opts.onError,
+    reconcile: (key) => syncDeployment({ client, clock, recorder, deployments: dInf.store, replicaSets: rsInf.store, pods: podInf.store }, key),
+  });
+  controller.watch(dInf);
+  /** The key of the Deployment controlling `rs`. */
+  const ownerOfRS = (rs: ReplicaSet | undefined): string | undefined => {
+    const ref = rs && controllerRef(rs);
+    if (!ref || ref.kind !== 'Deployment') return undefined;
+    const key = `${rs.metadata!.namespace}/${ref.name}`;
+    const d = dInf.store.get(key) as Deployment | undefined;
+    return d && d.metadata?.uid === ref.uid ? key : undefined;
+  };
+  controller.watch(rsInf, (o) => ownerOfRS(o as ReplicaSet));
+  controller.watch(podInf, (o) => {
+    const p = o as Pod;
+    const ref = controllerRef(p);
+    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
+    const rs = rsInf.store.get(`${p.metadata!.namespace}/${ref.name}`) as KubeObject | undefined;
+    return rs && rs.metadata.uid === ref.uid ? ownerOfRS(rs as ReplicaSet) : undefined;
+  });
+  factory.start(signal);
+  await factory.waitForCacheSync();
+  const done = controller.run(signal);
+  return { controller, done };
+}
