@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Quick start: installs what k8ts needs, builds it, starts `k8ts server` in the background
 # (SQLite datastore under /var/lib/k8ts, HTTPS on 127.0.0.1:6443, three simulated nodes
-# until the node agent exists), then creates a sample ReplicaSet, waits until the scheduler
-# has placed its pods and they run, and shows them with kubectl.
+# until the node agent exists), then creates a sample Deployment, waits until its rollout
+# is done (ReplicaSet, pods placed by the scheduler and running), and shows it with kubectl.
 # Stop the server with: kill "$(cat /var/lib/k8ts/server.pid)"
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,33 +28,11 @@ echo
 echo "\$ export KUBECONFIG=$KUBECONFIG"
 echo "\$ kubectl get namespaces"
 kubectl get namespaces
-kubectl get replicaset hello >/dev/null 2>&1 || kubectl apply -f - >/dev/null <<'YAML'
-apiVersion: apps/v1
-kind: ReplicaSet
-metadata:
-  name: hello
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: hello}
-  template:
-    metadata:
-      labels: {app: hello}
-    spec:
-      containers:
-      - name: hello
-        image: busybox:1.36
-        command: [sleep, "3600"]
-        resources:
-          requests: {cpu: 100m, memory: 64Mi}
-YAML
-for _ in $(seq 1 100); do
-  [ "$(kubectl get replicaset hello -o jsonpath='{.status.readyReplicas}')" = "3" ] && break
-  sleep 0.2
-done
+kubectl get deployment hello >/dev/null 2>&1 || kubectl create deployment hello --image=busybox:1.36 --replicas=3 -- sleep 3600 >/dev/null
+kubectl rollout status deployment/hello --timeout=60s >/dev/null
 echo
 echo "\$ kubectl get nodes"
 kubectl get nodes
 echo
-echo "\$ kubectl get replicaset,pods -o wide"
-kubectl get replicaset,pods -o wide
+echo "\$ kubectl get deployments,replicasets,pods -o wide"
+kubectl get deployments,replicasets,pods -o wide
