@@ -4,13 +4,12 @@
  * changes (RollingUpdate / OnDelete), with status (see ./sync.ts).
  */
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Node } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
-import { selectorFromLabelSelector } from '../../apimachinery/labels.js';
-import { Controller, EventRecorder, NAMESPACE_INDEX, realClock, type Clock, type RestClient, type SharedInformerFactory } from '../../client/index.js';
+import { Controller, EventRecorder, realClock, type Clock, type RestClient, type SharedInformerFactory } from '../../client/index.js';
 import { ControllerExpectations } from '../replicaset/expectations.js';
-import { isPodReady } from '../replicaset/ranking.js';
-import { controllerRef, POD_REF } from '../replicaset/sync.js';
+import { POD_REF } from '../replicaset/sync.js';
+import { watchControlledPods } from '../replicaset/podevents.js';
 import { DS_REF, syncDaemonSet } from './sync.js';
 
 export * from './pods.js';
@@ -65,57 +64,7 @@ export async function startDaemonSetController(opts: DaemonSetControllerOptions)
   controller.watch(dsInf);
   dsInf.addEventHandler({ onDelete: (o) => expectations.delete(keyOfObj(o)) });
 
-  /** The key of the DaemonSet that controls `p`, if it is one we know (same uid). */
-  const ownerKey = (p: Pod): string | undefined => {
-    const ref = controllerRef(p);
-    if (!ref || ref.kind !== 'DaemonSet') return undefined;
-    const key = `${p.metadata!.namespace}/${ref.name}`;
-    const ds = dsInf.store.get(key);
-    return ds && ds.metadata.uid === ref.uid ? key : undefined;
-  };
-  /** Orphan pods: every DaemonSet whose (non-empty) selector matches gets a look. */
-  const enqueueMatching = (p: Pod) => {
-    for (const o of dsInf.store.byIndex(NAMESPACE_INDEX, p.metadata!.namespace!)) {
-      try {
-        const sel = selectorFromLabelSelector((o as DaemonSet).spec?.selector);
-        if (!sel.empty() && sel.matches(p.metadata?.labels)) controller.enqueue(keyOfObj(o));
-      } catch {
-        // an invalid selector matches nothing
-      }
-    }
-  };
-  const podDeleted = (p: Pod) => {
-    const key = ownerKey(p);
-    if (!key) return;
-    expectations.deletionObserved(key, keyOfObj(p as KubeObject));
-    controller.enqueue(key);
-  };
-  podInf.addEventHandler({
-    onAdd: (o) => {
-      const p = o as Pod;
-      if (p.metadata?.deletionTimestamp) return podDeleted(p);
-      const key = ownerKey(p);
-      if (key) {
-        expectations.creationObserved(key);
-        controller.enqueue(key);
-      } else if (!controllerRef(p)) enqueueMatching(p);
-    },
-    onUpdate: (oldO, o) => {
-      const old = oldO as Pod, cur = o as Pod;
-      if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-      if (cur.metadata?.deletionTimestamp && !old.metadata?.deletionTimestamp) return podDeleted(cur);
-      const key = ownerKey(cur);
-      if (!key) {
-        if (!controllerRef(cur)) enqueueMatching(cur);
-        return;
-      }
-      controller.enqueue(key);
-      const ds = dsInf.store.get(key) as DaemonSet | undefined;
-      const minReady = ds?.spec?.minReadySeconds ?? 0;
-      if (minReady > 0 && !isPodReady(old) && isPodReady(cur)) controller.queue.addAfter(key, minReady * 1000 + 1000);
-    },
-    onDelete: (o) => podDeleted(o as Pod),
-  });
+  watchControlledPods({ kind: 'DaemonSet', owners: dsInf.store, pods: podInf, controller, expectations });
   const enqueueAll = () => {
     for (const o of dsInf.store.list()) controller.enqueue(keyOfObj(o));
   };

@@ -4,17 +4,16 @@
  * ranked deletion, adoption/release of pods and status (see ./sync.ts).
  */
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
-import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
-import { selectorFromLabelSelector } from '../../apimachinery/labels.js';
-import { Controller, EventRecorder, NAMESPACE_INDEX, realClock, type Clock, type RestClient, type SharedInformerFactory } from '../../client/index.js';
+import { Controller, EventRecorder, realClock, type Clock, type RestClient, type SharedInformerFactory } from '../../client/index.js';
 import { ControllerExpectations } from './expectations.js';
-import { isPodReady } from './ranking.js';
-import { controllerRef, POD_REF, RS_REF, syncReplicaSet } from './sync.js';
+import { POD_REF, RS_REF, syncReplicaSet } from './sync.js';
+import { watchControlledPods } from './podevents.js';
 
 export * from './expectations.js';
 export * from './ranking.js';
 export * from './sync.js';
+export * from './podevents.js';
 
 /** Options of {@link startReplicaSetController}. */
 export interface ReplicaSetControllerOptions {
@@ -63,64 +62,7 @@ export async function startReplicaSetController(opts: ReplicaSetControllerOption
   // A ReplicaSet recreated under the same name must not inherit the old one's expectations.
   rsInf.addEventHandler({ onDelete: (o) => expectations.delete(keyOfObj(o)) });
 
-  /** The key of the ReplicaSet that controls `p`, if it is one we know (same uid). */
-  const ownerKey = (p: Pod): string | undefined => {
-    const ref = controllerRef(p);
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
-    const key = `${p.metadata!.namespace}/${ref.name}`;
-    const rs = rsInf.store.get(key);
-    return rs && rs.metadata.uid === ref.uid ? key : undefined;
-  };
-  /** Orphan pods: every ReplicaSet whose (non-empty) selector matches gets a look. */
-  const enqueueMatching = (p: Pod) => {
-    for (const o of rsInf.store.byIndex(NAMESPACE_INDEX, p.metadata!.namespace!)) {
-      const rs = o as ReplicaSet;
-      try {
-        const sel = selectorFromLabelSelector(rs.spec?.selector);
-        if (!sel.empty() && sel.matches(p.metadata?.labels)) controller.enqueue(keyOfObj(o));
-      } catch {
-        // an invalid selector matches nothing
-      }
-    }
-  };
-  const podDeleted = (p: Pod) => {
-    const key = ownerKey(p);
-    if (!key) return;
-    expectations.deletionObserved(key, keyOfObj(p as KubeObject));
-    controller.enqueue(key);
-  };
-  podInf.addEventHandler({
-    onAdd: (o) => {
-      const p = o as Pod;
-      if (p.metadata?.deletionTimestamp) return podDeleted(p);
-      const key = ownerKey(p);
-      if (key) {
-        expectations.creationObserved(key);
-        controller.enqueue(key);
-      } else if (!controllerRef(p)) enqueueMatching(p);
-    },
-    onUpdate: (oldO, o) => {
-      const old = oldO as Pod, cur = o as Pod;
-      if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-      if (cur.metadata?.deletionTimestamp && !old.metadata?.deletionTimestamp) {
-        podDeleted(cur);
-        const oldKey = ownerKey(old);
-        if (oldKey && oldKey !== ownerKey(cur)) podDeleted(old);
-        return;
-      }
-      const labelsChanged = JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(cur.metadata?.labels ?? {});
-      const oldKey = ownerKey(old), key = ownerKey(cur);
-      if (oldKey && oldKey !== key) controller.enqueue(oldKey);
-      if (key) {
-        controller.enqueue(key);
-        const rs = rsInf.store.get(key) as ReplicaSet | undefined;
-        const minReady = rs?.spec?.minReadySeconds ?? 0;
-        // Becoming ready: look again once it is available.
-        if (minReady > 0 && !isPodReady(old) && isPodReady(cur)) controller.queue.addAfter(key, minReady * 1000 + 1000);
-      } else if (!controllerRef(cur) && (labelsChanged || controllerRef(old))) enqueueMatching(cur);
-    },
-    onDelete: (o) => podDeleted(o as Pod),
-  });
+  watchControlledPods({ kind: 'ReplicaSet', owners: rsInf.store, pods: podInf, controller, expectations });
 
   factory.start(signal);
   await factory.waitForCacheSync();
