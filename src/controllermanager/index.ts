@@ -22,6 +22,7 @@ import { startGarbageCollector } from '../controllers/garbagecollector/index.js'
 import { startJobController } from '../controllers/job/index.js';
 import { startDaemonSetController } from '../controllers/daemonset/index.js';
 import { startDeploymentController } from '../controllers/deployment/index.js';
+import { startStatefulSetController } from '../controllers/statefulset/index.js';
 
 /** What a controller's start function gets (one shared informer factory for all). */
 interface ControllerContext {
@@ -43,6 +44,7 @@ const SIMPLE_CONTROLLERS: Record<string, (ctx: ControllerContext) => Promise<{ d
   'job-controller': startJobController,
   'daemonset-controller': startDaemonSetController,
   'deployment-controller': startDeploymentController,
+  'statefulset-controller': startStatefulSetController,
 };
 
 /** Controller names `--controllers` knows (upstream's names), with their short aliases. */
@@ -58,6 +60,7 @@ export const CONTROLLER_NAMES: Readonly<Record<string, readonly string[]>> = {
   'job-controller': ['job'],
   'daemonset-controller': ['daemonset'],
   'deployment-controller': ['deployment'],
+  'statefulset-controller': ['statefulset'],
 };
 
 /**

@@ -9,10 +9,10 @@
  *
  * The controllers that exist run by default (option `controllers`), leader-elected as in
  * `k8ts server`: node lifecycle, taint eviction, namespace, serviceaccount, replicaset,
- * endpoints, endpointslice and the garbage collector; so does the scheduler. Simulated nodes (option `simNodes`)
+ * deployment, statefulset, daemonset, job, endpoints, endpointslice and the garbage
+ * collector; so does the scheduler. Simulated nodes (option `simNodes`)
  * register Nodes and play the kubelet for pods bound to them.
- * Not included yet: the other workload controllers (Deployment,
- * StatefulSet, DaemonSet, Job, ...), a real kubelet.
+ * Not included yet: CronJob, disruption and the other small controllers, a real kubelet.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { accessSync, constants as fsConstants } from 'node:fs';

@@ -149,6 +149,31 @@ test('a DaemonSet lands on every node through the scheduler, skips an untolerate
   await waitFor('a pod on sim-2 once the taint is gone', async () => ((await json(['get', 'pods', '-l', 'app=agent'])).items as Array<{ spec: { nodeName?: string } }>).some((p) => p.spec.nodeName === 'sim-2'));
 });
 
+test('a StatefulSet of 3 starts pods in order 0,1,2 and scales down 2,1', async () => {
+  await apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'db' }, spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ port: 5432 }] } });
+  await apply({
+    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db' },
+    spec: {
+      serviceName: 'db', replicas: 3, selector: { matchLabels: { app: 'db' } },
+      template: { metadata: { labels: { app: 'db' } }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'pg', image: 'postgres' }] } },
+    },
+  });
+  await kubectlOk(server, ['rollout', 'status', 'statefulset/db', '--timeout=60s']);
+  type P = { metadata: { name: string; creationTimestamp: string }; spec: { hostname: string; subdomain: string } };
+  const pods = ((await json(['get', 'pods', '-l', 'app=db'])).items as P[]).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  assert.deepEqual(pods.map((p) => p.metadata.name), ['db-0', 'db-1', 'db-2']);
+  assert.deepEqual(pods.map((p) => `${p.spec.hostname}.${p.spec.subdomain}`), ['db-0.db', 'db-1.db', 'db-2.db']);
+  // Ordered creation: each pod was created no earlier than the one before it.
+  for (let i = 1; i < 3; i++) assert.ok(Date.parse(pods[i]!.metadata.creationTimestamp) >= Date.parse(pods[i - 1]!.metadata.creationTimestamp));
+  const created = await kubectlOk(server, ['get', 'events', '--field-selector', 'involvedObject.kind=StatefulSet,involvedObject.name=db', '--sort-by=.lastTimestamp', '-o', 'custom-columns=M:.message', '--no-headers']);
+  assert.match(created, /create Pod db-0 in StatefulSet db successful[\s\S]*create Pod db-1[\s\S]*create Pod db-2/);
+  await kubectlOk(server, ['scale', 'statefulset', 'db', '--replicas=1']);
+  await waitFor('only db-0 left', async () => ((await json(['get', 'pods', '-l', 'app=db'])).items as P[]).map((p) => p.metadata.name).join() === 'db-0');
+  const deleted = await kubectlOk(server, ['get', 'events', '--field-selector', 'involvedObject.kind=StatefulSet,involvedObject.name=db,reason=SuccessfulDelete', '-o', 'custom-columns=M:.message', '--no-headers']);
+  assert.match(deleted, /delete Pod db-2 in StatefulSet db successful/);
+  assert.match(deleted, /delete Pod db-1 in StatefulSet db successful/);
+});
+
 test('namespaces get a default ServiceAccount; deleting one removes its content and then itself', async () => {
   await kubectlOk(server, ['create', 'namespace', 'scratch']);
   await waitFor('default ServiceAccount', async () => (await kubectl(server, ['get', 'serviceaccount', 'default', '-n', 'scratch'])).code === 0);
