@@ -6,7 +6,8 @@
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
-import { Controller, EventRecorder, realClock, type Clock, type RestClient, type SharedInformerFactory } from '../../client/index.js';
+import { Controller, EventRecorder, realClock } from '../../client/index.js';
+import type { ControllerStartOptions } from '../options.js';
 import { ControllerExpectations } from '../replicaset/expectations.js';
 import { POD_REF } from '../replicaset/sync.js';
 import { watchControlledPods } from '../replicaset/podevents.js';
@@ -15,20 +16,8 @@ import { DS_REF, syncDaemonSet } from './sync.js';
 export * from './pods.js';
 export * from './sync.js';
 
-/** Options of {@link startDaemonSetController}. */
-export interface DaemonSetControllerOptions {
-  client: RestClient;
-  /** Shared informers (daemonsets, pods and nodes are taken from it; it is started here). */
-  factory: SharedInformerFactory;
-  /** Stops the controller. */
-  signal: AbortSignal;
-  /** Time source (default real time). */
-  clock?: Clock;
-  /** Concurrent reconciles (default 2, upstream --concurrent-daemonset-syncs). */
-  workers?: number;
-  /** Failed reconciles (default console.error). */
-  onError?: (key: string, err: unknown) => void;
-}
+/** Options of the start function (workers default: 2, upstream --concurrent-daemonset-syncs). */
+export type DaemonSetControllerOptions = ControllerStartOptions;
 
 /** A running DaemonSet controller. */
 export interface DaemonSetController {

@@ -6,7 +6,8 @@
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
-import { Controller, EventRecorder, realClock, type Clock, type RestClient, type SharedInformerFactory } from '../../client/index.js';
+import { Controller, EventRecorder, realClock } from '../../client/index.js';
+import type { ControllerStartOptions, RunningController } from '../options.js';
 import { controllerRef, POD_REF, RS_REF } from '../replicaset/sync.js';
 import { DEPLOY_REF, syncDeployment } from './sync.js';
 
@@ -14,27 +15,11 @@ export * from './util.js';
 export * from './scale.js';
 export { DEPLOY_REF, syncDeployment, type DeploymentSyncContext } from './sync.js';
 
-/** Options of {@link startDeploymentController}. */
-export interface DeploymentControllerOptions {
-  client: RestClient;
-  /** Shared informers (deployments, replicasets and pods of all namespaces). */
-  factory: SharedInformerFactory;
-  /** Stops the controller. */
-  signal: AbortSignal;
-  /** Time source for conditions and progress deadlines (default real time). */
-  clock?: Clock;
-  /** Concurrent reconciles (default 5, upstream --concurrent-deployment-syncs). */
-  workers?: number;
-  /** Failed reconciles (default console.error). */
-  onError?: (key: string, err: unknown) => void;
-}
+/** Options of the start function (see {@link ControllerStartOptions}). */
+export type DeploymentControllerOptions = ControllerStartOptions;
 
-/** A running Deployment controller. */
-export interface DeploymentController {
-  controller: Controller;
-  /** Resolves once `signal` aborted and the workers stopped. */
-  done: Promise<void>;
-}
+/** A running controller. */
+export type DeploymentController = RunningController;
 
 /**
  * Registers handlers on the factory's deployment, replicaset and pod informers (RS and pod

@@ -5,7 +5,8 @@
  */
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { KubeObject } from '../../api/resource.js';
-import { Controller, EventRecorder, realClock, type Clock, type RestClient, type SharedInformerFactory } from '../../client/index.js';
+import { Controller, EventRecorder, realClock } from '../../client/index.js';
+import type { ControllerStartOptions } from '../options.js';
 import { ControllerExpectations } from './expectations.js';
 import { POD_REF, RS_REF, syncReplicaSet } from './sync.js';
 import { watchControlledPods } from './podevents.js';
@@ -15,20 +16,8 @@ export * from './ranking.js';
 export * from './sync.js';
 export * from './podevents.js';
 
-/** Options of {@link startReplicaSetController}. */
-export interface ReplicaSetControllerOptions {
-  client: RestClient;
-  /** Shared informers (replicasets and pods of all namespaces are taken from it). */
-  factory: SharedInformerFactory;
-  /** Stops the controller (and the factory's informers it started). */
-  signal: AbortSignal;
-  /** Time source for expectations, availability and requeues (default real time). */
-  clock?: Clock;
-  /** Concurrent reconciles (default 5, upstream --concurrent-replicaset-syncs). */
-  workers?: number;
-  /** Failed reconciles (default console.error). */
-  onError?: (key: string, err: unknown) => void;
-}
+/** Options of the start function (workers default: 5, upstream --concurrent-replicaset-syncs). */
+export type ReplicaSetControllerOptions = ControllerStartOptions;
 
 /** A running ReplicaSet controller. */
 export interface ReplicaSetController {

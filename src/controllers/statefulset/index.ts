@@ -4,33 +4,18 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
-import { Controller, EventRecorder, realClock, type Clock, type RestClient, type SharedInformerFactory } from '../../client/index.js';
+import { Controller, EventRecorder, realClock } from '../../client/index.js';
+import type { ControllerStartOptions, RunningController } from '../options.js';
 import { controllerRef, POD_REF } from '../replicaset/sync.js';
 import { STS_REF, syncStatefulSet } from './sync.js';
 
 export * from './sync.js';
 
-/** Options of {@link startStatefulSetController}. */
-export interface StatefulSetControllerOptions {
-  client: RestClient;
-  /** Shared informers (statefulsets and pods are taken from it; it is started here). */
-  factory: SharedInformerFactory;
-  /** Stops the controller. */
-  signal: AbortSignal;
-  /** Time source (default real time). */
-  clock?: Clock;
-  /** Concurrent reconciles (default 5, upstream --concurrent-statefulset-syncs). */
-  workers?: number;
-  /** Failed reconciles (default console.error). */
-  onError?: (key: string, err: unknown) => void;
-}
+/** Options of the start function (see {@link ControllerStartOptions}). */
+export type StatefulSetControllerOptions = ControllerStartOptions;
 
-/** A running StatefulSet controller. */
-export interface StatefulSetController {
-  controller: Controller;
-  /** Resolves once `signal` aborted and the workers stopped. */
-  done: Promise<void>;
-}
+/** A running controller. */
+export type StatefulSetController = RunningController;
 
 /**
  * Registers handlers on the factory's statefulset and pod informers, starts the factory,
