@@ -292,7 +292,7 @@ export class Scheduler {
     const r = this.schedulePod(fwk, state, pi);
     if (!r.host) {
       if (r.status?.code === Code.Error) {
-        this.handleFailure(fwk, qpi, r.status, r.diagnosis, cycle);
+        this.handleFailure(qpi, r.status, r.diagnosis, cycle);
         return;
       }
       // Nothing fits: PostFilter (preemption) may nominate a node; the pod is retried later.
@@ -305,14 +305,14 @@ export class Scheduler {
     if (rs) {
       fwk.runReservePluginsUnreserve(state, assumed, host);
       this.cache.forgetPod(assumed.pod);
-      this.handleFailure(fwk, qpi, rs, withPlugin(r.diagnosis, rs), cycle);
+      this.handleFailure(qpi, rs, withPlugin(r.diagnosis, rs), cycle);
       return;
     }
     const ps = fwk.runPermitPlugins(state, assumed, host);
     if (ps && ps.code !== Code.Wait) {
       fwk.runReservePluginsUnreserve(state, assumed, host);
       this.cache.forgetPod(assumed.pod);
-      this.handleFailure(fwk, qpi, ps, withPlugin(r.diagnosis, ps), cycle);
+      this.handleFailure(qpi, ps, withPlugin(r.diagnosis, ps), cycle);
       return;
     }
     const b = this.bindingCycle(fwk, state, qpi, assumed, host, cycle);
@@ -402,7 +402,8 @@ export class Scheduler {
   private async postFilterAndFail(fwk: Framework, state: CycleState, qpi: QueuedPodInfo, r: CycleResult, cycle: number): Promise<void> {
     let nominated: string | undefined;
     const d = r.diagnosis;
-    if (fwk.postFilter.length > 0 && !d.preFilterMsg?.startsWith('no nodes')) {
+    // With no nodes at all there is nothing to preempt.
+    if (fwk.postFilter.length > 0 && this.cache.list().length > 0) {
       try {
         const pf = await fwk.runPostFilterPlugins(state, qpi.podInfo, d.nodeToStatus);
         nominated = pf.result?.nominatedNodeName;
@@ -413,7 +414,7 @@ export class Scheduler {
     }
     const numAll = this.cache.list().length;
     const status = numAll === 0 ? (r.status ?? Status.unschedulable('no nodes available to schedule pods')) : Status.unschedulable(fitErrorMessage(numAll, d));
-    this.handleFailure(fwk, qpi, status, d, cycle, nominated);
+    this.handleFailure(qpi, status, d, cycle, nominated);
   }
 
   private async bindingCycle(fwk: Framework, state: CycleState, qpi: QueuedPodInfo, assumed: PodInfo, host: string, cycle: number): Promise<void> {
@@ -425,7 +426,7 @@ export class Scheduler {
       this.stats.bindFailures++;
       fwk.runReservePluginsUnreserve(state, assumed, host);
       this.cache.forgetPod(assumed.pod);
-      this.handleFailure(fwk, qpi, s, withPlugin(newDiagnosis(), s), cycle);
+      this.handleFailure(qpi, s, withPlugin(newDiagnosis(), s), cycle);
       return;
     }
     this.stats.scheduled++;
@@ -440,7 +441,7 @@ export class Scheduler {
    * plugins, or backoff for errors), a FailedScheduling event, and the pod's PodScheduled
    * condition and nominatedNodeName updated when they change.
    */
-  private handleFailure(fwk: Framework, qpi: QueuedPodInfo, status: Status, d: Diagnosis, cycle: number, nominatedNodeName?: string): void {
+  private handleFailure(qpi: QueuedPodInfo, status: Status, d: Diagnosis, cycle: number, nominatedNodeName?: string): void {
     const pod = qpi.podInfo.pod;
     const uid = pod.metadata?.uid ?? '';
     const current = this.podInformer.store.get(qpi.podInfo.key) as Pod | undefined;
@@ -460,7 +461,6 @@ export class Scheduler {
     const reason = isError ? 'SchedulerError' : 'Unschedulable';
     void this.recorder.event(current as KubeObject, 'Warning', 'FailedScheduling', message);
     void this.updatePodStatus(current, reason, message, nominatedNodeName).catch((e) => this.log(`scheduler: updating ${qpi.podInfo.key} failed: ${(e as Error).message}`));
-    void fwk;
   }
 
   private async updatePodStatus(pod: Pod, reason: string, message: string, nominatedNodeName?: string): Promise<void> {
