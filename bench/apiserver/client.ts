@@ -40,7 +40,7 @@ export function call(agent: Agent, t: Target, method: string, path: string, body
   return new Promise((resolve, reject) => {
     const h: Record<string, string | number> = { Accept: 'application/json', ...headers };
     if (body !== undefined) {
-      h['Content-Type'] = 'application/json';
+      if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) h['Content-Type'] = 'application/json';
       h['Content-Length'] = Buffer.byteLength(body);
     }
     const req = request({ host: u.hostname, port: u.port, method, path, agent, headers: h }, (res) => {

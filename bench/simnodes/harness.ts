@@ -19,12 +19,12 @@ export function log(s: string): void {
   console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 }
 
-/** Starts `k8ts server` on SQLite in a data dir removed by {@link stopServer} or on exit. */
-export async function startOwnedServer(): Promise<TestServer> {
+/** Starts `k8ts server` on SQLite (`nodeArgs` before the script, e.g. --cpu-prof) in a data dir removed by {@link stopServer} or on exit. */
+export async function startOwnedServer(nodeArgs: string[] = []): Promise<TestServer> {
   if (!existsSync(K8TS_MAIN)) throw new Error(`${K8TS_MAIN} missing: run npx tsc -p tsconfig.json && node scripts/bundle.mjs`);
   const dataDir = mkdtempSync(join(tmpdir(), 'k8ts-bench-sim-'));
   dirs.add(dataDir);
-  const s = await startServer({ datastore: 'sqlite', dataDir });
+  const s = await startServer({ datastore: 'sqlite', dataDir, nodeArgs });
   servers.add(s);
   return s;
 }

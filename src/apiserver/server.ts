@@ -24,6 +24,7 @@ import { bootstrapCluster } from './bootstrap.js';
 import { createOpenAPIHandler } from './openapi/routes.js';
 import { VERSION_INFO } from './version.js';
 import { startEventTTL } from './eventttl.js';
+import { QuotaAdmission } from './admission/index.js';
 
 /** Options of {@link startAPIServer}. */
 export interface APIServerOptions {
@@ -97,6 +98,7 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
     const cache = rest.existingCache(def);
     return cache?.isReady ? cache.getByKey(key) : undefined;
   };
+  store.admit = new QuotaAdmission({ registry, store, cacheFor: (def) => rest.cacheFor(def), now }).admit;
   const openapi = createOpenAPIHandler(registry);
   let isReady = false;
 

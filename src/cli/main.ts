@@ -25,6 +25,8 @@ program
   .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unreachable', '50s')
   .option('--event-ttl <duration>', 'how long Events are kept after they last happened', '1h')
   .option('--controllers <list>', 'controllers to run: * for all, name to add one, -name to leave one out', '*')
+  .option('--kube-api-qps <qps>', "the controller-manager's requests per second to the API server (0: no limit)", '0')
+  .option('--kube-api-burst <n>', 'burst above --kube-api-qps', '100')
   .option('--node-eviction-rate <rate>', 'nodes per second per zone that get NoExecute taints when the zone is healthy', '0.1')
   .option('--secondary-node-eviction-rate <rate>', 'the same for a zone with a partial disruption (large zones only)', '0.01')
   .option('--unhealthy-zone-threshold <fraction>', 'share of not-Ready nodes (at least 3) that makes a zone partially disrupted', '0.55')
@@ -53,6 +55,8 @@ program
       disableAgent: Boolean(o['disableAgent']),
       nodeMonitorGracePeriodMs: parseDuration(String(o['nodeMonitorGracePeriod']), '--node-monitor-grace-period'),
       controllers: String(o['controllers']),
+      kubeApiQps: parseNumber(o['kubeApiQps'], '--kube-api-qps', 0),
+      kubeApiBurst: parseNumber(o['kubeApiBurst'], '--kube-api-burst', 1, 1_000_000, true),
       eventTTLMs: parseDuration(String(o['eventTtl']), '--event-ttl'),
       zoneLimits: {
         evictionRate: parseNumber(o['nodeEvictionRate'], '--node-eviction-rate', 0),

@@ -35,6 +35,9 @@ export interface ServerOptions {
   disableControllers?: boolean;
   /** --controllers: which controllers run (`*` default; `-name` leaves one out). */
   controllers?: string;
+  /** --kube-api-qps / --kube-api-burst of the controller-manager (0 = no limit). */
+  kubeApiQps?: number;
+  kubeApiBurst?: number;
   /** --node-eviction-rate and friends. */
   zoneLimits?: ZoneLimitOptions;
   /** --event-ttl in ms (default 1 h). */
@@ -97,7 +100,7 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
   const controllers =
     wanted.size === 0
       ? undefined
-      : startControllerManager({ connection, controllers: [...wanted], nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, zoneLimits: o.zoneLimits, log });
+      : startControllerManager({ connection, controllers: [...wanted], nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, zoneLimits: o.zoneLimits, kubeApiQps: o.kubeApiQps, kubeApiBurst: o.kubeApiBurst, log });
   let scheduler: SchedulerComponent | undefined;
   let unregisterDebug: (() => void) | undefined;
   if (!o.disableScheduler) {

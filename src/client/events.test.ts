@@ -99,3 +99,36 @@ test('recording never throws to the caller', async () => {
   assert.equal(errors.length, 2);
   bad.close();
 });
+
+test('more than 10 similar events (same object, type, reason) are combined into one counted Event', async () => {
+  const clock = new FakeClock(Date.UTC(2026, 0, 2, 12, 0, 0));
+  const rec = new EventRecorder({ client, component: 'replicaset-controller', clock });
+  const rs: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs1', namespace: 'ev', uid: 'uid-rs1' } };
+  for (let i = 0; i < 15; i++) await rec.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: rs1-${i}`);
+  const evs = await eventsFor('rs1');
+  const plain = evs.filter((e) => !String(e['message']).startsWith('(combined'));
+  const combined = evs.filter((e) => String(e['message']).startsWith('(combined from similar events): '));
+  assert.equal(plain.length, 10);
+  assert.equal(combined.length, 1);
+  assert.equal(combined[0]!['count'], 5);
+  assert.equal(combined[0]!['message'], '(combined from similar events): Created pod: rs1-14');
+  // A repeat of a message seen before is still deduplicated onto its own Event.
+  await rec.event(rs, 'Normal', 'SuccessfulCreate', 'Created pod: rs1-0');
+  const again = (await eventsFor('rs1')).find((e) => e['message'] === 'Created pod: rs1-0')!;
+  assert.equal(again['count'], 2);
+});
+
+test('the spam filter lets 25 writes per object through, then one per 5 minutes', async () => {
+  const clock = new FakeClock(Date.UTC(2026, 0, 3, 12, 0, 0));
+  const rec = new EventRecorder({ client, component: 'spammy', clock, aggregateMaxEvents: 1000 });
+  const p = pod('spam');
+  for (let i = 0; i < 40; i++) await rec.event(p, 'Warning', 'Failed', `attempt ${i}`);
+  assert.equal((await eventsFor('spam')).length, 25);
+  clock.step(5 * 60 * 1000);
+  await rec.event(p, 'Warning', 'Failed', 'attempt 40');
+  await rec.event(p, 'Warning', 'Failed', 'attempt 41');
+  assert.equal((await eventsFor('spam')).length, 26);
+  // Another object has its own bucket.
+  await rec.event(pod('other'), 'Warning', 'Failed', 'attempt 0');
+  assert.equal((await eventsFor('other')).length, 1);
+});

@@ -1,7 +1,12 @@
 /**
- * An event recorder writing core/v1 Events for controllers. Repeats of the same event (same
- * involved object, type, reason, message and source) within 10 minutes are aggregated: the existing
- * Event's `count` and `lastTimestamp` are PATCHed instead of creating another Event.
+ * An event recorder writing core/v1 Events for controllers, with client-go's correlation:
+ * - repeats of the same event (same involved object, type, reason, message and source) within
+ *   10 minutes PATCH the existing Event's `count` and `lastTimestamp`;
+ * - once 10 events differing only in message were seen for one object, type and reason within
+ *   10 minutes, further ones become one "(combined from similar events): <message>" Event whose
+ *   count goes up (a ReplicaSet creating 10k pods writes a handful of Events, not 10k);
+ * - a spam filter per source and involved object (token bucket: burst 25, one more every
+ *   5 minutes) drops writes beyond it.
  * Recording never throws; failures are logged.
  */
 import { randomBytes } from 'node:crypto';
@@ -34,6 +39,11 @@ export interface EventRecorderOptions {
   clock?: Clock;
   /** Aggregation window (default 10 minutes). */
   aggregateWindowMs?: number;
+  /** Distinct messages per object/type/reason before they are combined (default 10). */
+  aggregateMaxEvents?: number;
+  /** Spam filter per source and involved object: burst (default 25) and refill interval (default 5 min). */
+  spamBurst?: number;
+  spamRefillMs?: number;
   /** Where failures go (default console.error). */
   onError?: (err: unknown) => void;
 }
@@ -44,6 +54,19 @@ interface Seen {
   count: number;
   lastMs: number;
 }
+
+interface Similar {
+  messages: Set<string>;
+  firstMs: number;
+}
+
+interface Bucket {
+  tokens: number;
+  lastMs: number;
+}
+
+/** The message prefix client-go gives events combined from similar ones. */
+export const COMBINED_PREFIX = '(combined from similar events): ';
 
 const EVENTS = (namespace: string): ResourceRef => ({ group: '', version: 'v1', resource: 'events', namespace });
 const MAX_CACHE = 4096;
@@ -81,6 +104,10 @@ export class EventRecorder {
   readonly #seen = new Map<string, Seen>();
   // Per-key chain so concurrent repeats are written one after another (one create, then patches).
   readonly #pending = new Map<string, Promise<void>>();
+  // Object/type/reason -> distinct messages seen in the window (LRU like #seen).
+  readonly #similar = new Map<string, Similar>();
+  // Source + involved object -> spam-filter token bucket (LRU like #seen).
+  readonly #buckets = new Map<string, Bucket>();
 
   /** Creates a recorder; no request is made until the first event. */
   constructor(opts: EventRecorderOptions) {
@@ -102,7 +129,12 @@ export class EventRecorder {
       this.#onError(err);
       return Promise.resolve();
     }
-    const key = JSON.stringify([ref.apiVersion, ref.kind, ref.namespace, ref.name, ref.uid, ref.fieldPath, type, reason, message, this.#o.component, this.#o.host]);
+    const objectKey = [ref.apiVersion, ref.kind, ref.namespace, ref.name, ref.uid, ref.fieldPath, this.#o.component, this.#o.host];
+    const aggregated = this.#aggregate(JSON.stringify([...objectKey, type, reason]), message);
+    if (aggregated) message = COMBINED_PREFIX + message;
+    // A combined event is one Event whatever its latest message: key it without the message.
+    const key = JSON.stringify([...objectKey, type, reason, aggregated ? COMBINED_PREFIX : message]);
+    if (!this.#allow(JSON.stringify(objectKey))) return Promise.resolve();
     const prev = this.#pending.get(key) ?? Promise.resolve();
     const next = prev.then(() => this.#write(key, ref, type, reason, message)).catch((err) => this.#onError(err));
     this.#pending.set(key, next);
@@ -119,13 +151,43 @@ export class EventRecorder {
     return this.event(involvedObject, type, reason, message);
   }
 
+  /** Records `message` under the object/type/reason key; true once it must be combined. */
+  #aggregate(similarKey: string, message: string): boolean {
+    const nowMs = this.#clock.now();
+    let sim = this.#similar.get(similarKey);
+    if (!sim || nowMs - sim.firstMs > this.#window) sim = { messages: new Set(), firstMs: nowMs };
+    this.#similar.delete(similarKey);
+    this.#similar.set(similarKey, sim);
+    if (this.#similar.size > MAX_CACHE) this.#similar.delete(this.#similar.keys().next().value as string);
+    if (sim.messages.has(message)) return false;
+    if (sim.messages.size >= (this.#o.aggregateMaxEvents ?? 10)) return true;
+    sim.messages.add(message);
+    return false;
+  }
+
+  /** Takes a token from the object's spam-filter bucket; false when it is empty. */
+  #allow(spamKey: string): boolean {
+    const nowMs = this.#clock.now();
+    const burst = this.#o.spamBurst ?? 25;
+    const refill = this.#o.spamRefillMs ?? 5 * 60 * 1000;
+    const b = this.#buckets.get(spamKey) ?? { tokens: burst, lastMs: nowMs };
+    b.tokens = Math.min(burst, b.tokens + (nowMs - b.lastMs) / refill);
+    b.lastMs = nowMs;
+    this.#buckets.delete(spamKey);
+    this.#buckets.set(spamKey, b);
+    if (this.#buckets.size > MAX_CACHE) this.#buckets.delete(this.#buckets.keys().next().value as string);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
   async #write(key: string, ref: ObjectReference, type: EventType, reason: string, message: string): Promise<void> {
     const nowMs = this.#clock.now();
     const now = metaTime(nowMs);
     const seen = this.#seen.get(key);
     if (seen && nowMs - seen.lastMs <= this.#window) {
       try {
-        await this.#o.client.patch(EVENTS(seen.namespace), seen.name, { count: seen.count + 1, lastTimestamp: now }, 'merge');
+        await this.#o.client.patch(EVENTS(seen.namespace), seen.name, { count: seen.count + 1, lastTimestamp: now, message }, 'merge');
         seen.count++;
         seen.lastMs = nowMs;
         this.#seen.delete(key);

@@ -5,7 +5,7 @@
 import type { KubeObject } from '../api/resource.js';
 import { Reflector, type ReflectorOptions } from './reflector.js';
 import type { ResourceRef, RestClient } from './rest.js';
-import { Indexer, byNamespace, byNodeName, byOwnerUID, NAMESPACE_INDEX, NODE_NAME_INDEX, OWNER_UID_INDEX, type IndexFunc } from './store.js';
+import { Indexer, byNamespace, byNamespaceWithoutController, byNodeName, byOwnerUID, NAMESPACE_INDEX, NODE_NAME_INDEX, ORPHANS_INDEX, OWNER_UID_INDEX, type IndexFunc } from './store.js';
 
 /** Callbacks of an informer. Handlers must not mutate the objects they receive. */
 export interface EventHandler<T extends KubeObject = KubeObject> {
@@ -27,9 +27,9 @@ export interface SharedInformerOptions {
   maxBackoffMs?: number;
 }
 
-/** The default index functions: namespace, owner uid, and node name for pods. */
+/** The default index functions: namespace, owner uid, orphans by namespace, and node name for pods. */
 export function defaultIndexers(ref: ResourceRef): Record<string, IndexFunc> {
-  const ix: Record<string, IndexFunc> = { [NAMESPACE_INDEX]: byNamespace, [OWNER_UID_INDEX]: byOwnerUID };
+  const ix: Record<string, IndexFunc> = { [NAMESPACE_INDEX]: byNamespace, [OWNER_UID_INDEX]: byOwnerUID, [ORPHANS_INDEX]: byNamespaceWithoutController };
   if (ref.group === '' && ref.resource === 'pods') ix[NODE_NAME_INDEX] = byNodeName;
   return ix;
 }

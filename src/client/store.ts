@@ -23,12 +23,18 @@ export const byNodeName: IndexFunc = (o) => {
 /** Index by the uids of metadata.ownerReferences. */
 export const byOwnerUID: IndexFunc = (o) => (o.metadata.ownerReferences ?? []).map((r) => r.uid);
 
+/** Index by namespace, only objects without a controller ownerReference (orphans a controller may adopt). */
+export const byNamespaceWithoutController: IndexFunc = (o) =>
+  (o.metadata.ownerReferences ?? []).some((r) => r.controller) ? [] : [o.metadata.namespace ?? ''];
+
 /** Standard name of the {@link byNamespace} index. */
 export const NAMESPACE_INDEX = 'namespace';
 /** Standard name of the {@link byNodeName} index. */
 export const NODE_NAME_INDEX = 'nodeName';
 /** Standard name of the {@link byOwnerUID} index. */
 export const OWNER_UID_INDEX = 'ownerUID';
+/** Standard name of the {@link byNamespaceWithoutController} index. */
+export const ORPHANS_INDEX = 'orphans';
 
 /** A keyed object cache with secondary indexes. Synchronous; single-threaded by construction. */
 export class Indexer<T extends KubeObject = KubeObject> {

@@ -7,12 +7,10 @@
  * writes a kubeconfig for kubectl and `@kubernetes/client-node`, and hands back a ready
  * {@link RestClient}. `stop()` releases everything it made.
  *
- * The controllers that exist run by default (option `controllers`), leader-elected as in
- * `k8ts server`: node lifecycle, taint eviction, namespace, serviceaccount, replicaset,
- * deployment, statefulset, daemonset, job, endpoints, endpointslice and the garbage
- * collector; so does the scheduler. Simulated nodes (option `simNodes`)
- * register Nodes and play the kubelet for pods bound to them.
- * Not included yet: CronJob, disruption and the other small controllers, a real kubelet.
+ * Every controller of the controller-manager runs by default (option `controllers`),
+ * leader-elected as in `k8ts server` (see `CONTROLLER_NAMES` in src/controllermanager); so
+ * does the scheduler. Simulated nodes (option `simNodes`) register Nodes and play the
+ * kubelet for pods bound to them. Not included yet: a real kubelet.
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { accessSync, constants as fsConstants } from 'node:fs';

@@ -23,7 +23,7 @@ import {
   type V1Deployment,
 } from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
-import { startServer, type TestServer } from '../util/cluster.js';
+import { startServer, type TestServer, waitUntil } from '../util/cluster.js';
 import { startEtcd, type EtcdProcess } from '../../src/storage/etcd/testing.js';
 
 function clients(server: TestServer): { kc: KubeConfig; core: CoreV1Api; apps: AppsV1Api } {
@@ -33,13 +33,7 @@ function clients(server: TestServer): { kc: KubeConfig; core: CoreV1Api; apps: A
 }
 
 /** Polls `cond` every 20 ms until it holds; fails with `what` after `ms`. */
-async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (what: string, cond: () => boolean, ms = 10_000): Promise<void> => waitUntil(what, cond, ms, 20);
 
 /** The HTTP code of a client-node ApiException (or undefined). */
 function codeOf(e: unknown): number | undefined {

@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, kubectlOk, kubectl, type TestServer } from '../util/cluster.js';
+import { startServer, kubectlOk, kubectl, type TestServer, waitUntil } from '../util/cluster.js';
 
 let server: TestServer;
 before(async () => {
@@ -16,13 +16,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 30000): Promise<void> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const waitFor = (what: string, cond: () => Promise<boolean>, ms = 30000): Promise<void> => waitUntil(what, cond, ms, 150);
 const apply = (obj: unknown, ns = 'default') => kubectlOk(server, ['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(obj) });
 const json = async (args: string[]) => JSON.parse(await kubectlOk(server, [...args, '-o', 'json']));
 

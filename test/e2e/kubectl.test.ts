@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startServer, kubectl as kubectlWith, kubectlOk as kubectlOkWith, KUBECTLS, type TestServer } from '../util/cluster.js';
+import { startServer, kubectl as kubectlWith, kubectlOk as kubectlOkWith, KUBECTLS, type TestServer, waitUntil } from '../util/cluster.js';
 import { startEtcd } from '../../src/storage/etcd/testing.js';
 
 const DEPLOY = (image: string, extra: { containers?: unknown[]; env?: unknown[] } = {}) => ({
@@ -261,10 +261,4 @@ for (const store of ['sqlite', 'etcd'] as const) {
   });
 }
 
-async function waitFor(cond: () => boolean, what: string, ms = 15000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (cond: () => boolean, what: string, ms = 15000): Promise<void> => waitUntil(what, cond, ms, 50);

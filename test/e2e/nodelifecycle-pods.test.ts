@@ -8,20 +8,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { startServer, kubectlOk, killProcess, spawnSim, type TestServer } from '../util/cluster.js';
+import { startServer, kubectlOk, killProcess, spawnSim, type TestServer, waitUntil } from '../util/cluster.js';
 
 let server: TestServer;
 let sim: ChildProcess;
 let healthy: ChildProcess;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 20000, every = 200): Promise<void> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(every);
-  }
-}
+const waitFor = (what: string, cond: () => Promise<boolean>, ms = 20000, every = 200): Promise<void> => waitUntil(what, cond, ms, every);
 
 interface Obj { metadata: { deletionTimestamp?: string }; spec: { taints?: Array<{ key: string; effect: string; timeAdded?: string }> }; status: { conditions?: Array<{ type: string; status: string; reason?: string }> } }
 const get = async (args: string[]): Promise<Obj | undefined> => {

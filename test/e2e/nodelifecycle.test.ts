@@ -8,19 +8,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { startServer, kubectlOk, killProcess, spawnSim, type TestServer } from '../util/cluster.js';
+import { startServer, kubectlOk, killProcess, spawnSim, type TestServer, waitUntil } from '../util/cluster.js';
 
 let server: TestServer;
 let sim: ChildProcess;
 let healthy: ChildProcess;
 
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 20000): Promise<void> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = (what: string, cond: () => Promise<boolean>, ms = 20000): Promise<void> => waitUntil(what, cond, ms, 200);
 
 const taints = async (node: string): Promise<string[]> => {
   const n = JSON.parse(await kubectlOk(server, ['get', 'node', node, '-o', 'json']));

@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { startServer, kubectlOk, K8TS_MAIN, type TestServer } from '../util/cluster.js';
+import { startServer, kubectlOk, K8TS_MAIN, type TestServer, waitUntil } from '../util/cluster.js';
 
 let server: TestServer;
 before(async () => {
@@ -18,13 +18,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 20000, every = 100): Promise<void> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
+const waitFor = (what: string, cond: () => Promise<boolean>, ms = 20000, every = 100): Promise<void> => waitUntil(what, cond, ms, every);
 const apply = (obj: unknown) => kubectlOk(server, ['apply', '-f', '-'], { input: JSON.stringify(obj) });
 const podJSON = async (name: string) => JSON.parse(await kubectlOk(server, ['get', 'pod', name, '-o', 'json']));
 const pod = (name: string, spec: Record<string, unknown>, cpu = '100m') => ({

@@ -10,15 +10,9 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { K8TS_MAIN, kubectlOk, startServer } from '../util/cluster.js';
+import { K8TS_MAIN, kubectlOk, startServer, waitUntil } from '../util/cluster.js';
 
-async function waitFor(what: string, cond: () => Promise<boolean>, ms = 20000): Promise<void> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = (what: string, cond: () => Promise<boolean>, ms = 20000): Promise<void> => waitUntil(what, cond, ms, 200);
 
 test('--sim-nodes: simulated nodes inside the server, Ready in kubectl, a bound pod runs', async () => {
   const server = await startServer({ extraArgs: ['--sim-nodes', '3', '--sim-zones', '2'] });

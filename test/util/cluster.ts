@@ -29,9 +29,9 @@ export interface TestServer {
 }
 
 /** Starts `k8ts server`; `datastore` defaults to sqlite. */
-export async function startServer(opts: { datastore?: string; dataDir?: string; extraArgs?: string[] } = {}): Promise<TestServer> {
+export async function startServer(opts: { datastore?: string; dataDir?: string; extraArgs?: string[]; nodeArgs?: string[] } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'k8ts-e2e-')));
-  const args = [K8TS_MAIN, 'server', '--data-dir', dataDir, '--port', '0', '--disable-agent', '--datastore', opts.datastore ?? 'sqlite', ...(opts.extraArgs ?? [])];
+  const args = [...(opts.nodeArgs ?? []), K8TS_MAIN, 'server', '--data-dir', dataDir, '--port', '0', '--disable-agent', '--datastore', opts.datastore ?? 'sqlite', ...(opts.extraArgs ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -119,4 +119,13 @@ export async function killProcess(p: ChildProcess | undefined): Promise<void> {
   process.kill(p.pid, 'SIGCONT');
   process.kill(p.pid, 'SIGKILL');
   await gone;
+}
+
+/** Polls `cond` every `stepMs` until it holds; throws `timed out waiting for <what>` after `ms`. */
+export async function waitUntil(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000, stepMs = 150): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
 }

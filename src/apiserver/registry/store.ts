@@ -191,6 +191,7 @@ export class ObjectStore {
     let value: string;
     try {
       value = this.checkSize(def, obj);
+      await this.admit?.({ operation: 'CREATE', def, obj, dryRun: !!opts.dryRun });
     } catch (e) {
       await def.strategy?.afterDelete?.(obj, ctx);
       throw e;
@@ -297,6 +298,7 @@ export class ObjectStore {
           throw mapStorageError(e);
         }
       }
+      await this.admit?.({ operation: 'UPDATE', def, obj, old: current, subresource: opts.subresource, dryRun: !!opts.dryRun });
       const value = this.checkSize(def, obj);
       if (opts.dryRun) return { object: obj, created: false };
       try {
@@ -468,6 +470,9 @@ export class ObjectStore {
    * holds it). Updates start from it instead of reading storage; never mutated here.
    */
   cachedObject?: (def: ResourceDef, key: string) => KubeObject | undefined;
+
+  /** Optional validating admission (resource quota) run before a create or update is written; throws to refuse. */
+  admit?: (a: { operation: 'CREATE' | 'UPDATE'; def: ResourceDef; obj: KubeObject; old?: KubeObject; subresource?: string; dryRun: boolean }) => Promise<void> | void;
 
   private async checkNamespace(def: ResourceDef, namespace: string): Promise<void> {
     let ns = this.namespaceLookup?.(namespace);

@@ -3,7 +3,6 @@
  * eligible node, placed by the scheduler through a node-name affinity, rolled on template
  * changes (RollingUpdate / OnDelete), with status (see ./sync.ts).
  */
-import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
 import { Controller, EventRecorder, realClock } from '../../client/index.js';
@@ -11,6 +10,7 @@ import type { ControllerStartOptions } from '../options.js';
 import { ControllerExpectations } from '../replicaset/expectations.js';
 import { POD_REF } from '../replicaset/sync.js';
 import { watchControlledPods } from '../replicaset/podevents.js';
+import { CR_REF, watchOwnedRevisions } from '../history/index.js';
 import { DS_REF, syncDaemonSet } from './sync.js';
 
 export * from './pods.js';
@@ -31,7 +31,7 @@ const NODE_REF = () => ({ group: '', version: 'v1', resource: 'nodes' });
 const keyOfObj = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
 
 /**
- * Registers handlers on the factory's daemonset, pod and node informers, starts the factory,
+ * Registers handlers on the factory's daemonset, pod, node and controllerrevision informers, starts the factory,
  * waits for cache sync and runs the workers; `done` resolves after `signal` aborts.
  */
 export async function startDaemonSetController(opts: DaemonSetControllerOptions): Promise<DaemonSetController> {
@@ -40,6 +40,7 @@ export async function startDaemonSetController(opts: DaemonSetControllerOptions)
   const dsInf = factory.informerFor(DS_REF());
   const podInf = factory.informerFor(POD_REF());
   const nodeInf = factory.informerFor(NODE_REF());
+  const revInf = factory.informerFor(CR_REF());
   const expectations = new ControllerExpectations(clock);
   const recorder = new EventRecorder({ client, component: 'daemonset-controller', clock });
   const controller = new Controller({
@@ -48,11 +49,12 @@ export async function startDaemonSetController(opts: DaemonSetControllerOptions)
     workers: opts.workers ?? 2,
     onError: opts.onError,
     reconcile: (key) =>
-      syncDaemonSet({ client, clock, recorder, expectations, daemonSets: dsInf.store, pods: podInf.store, nodes: nodeInf.store }, key),
+      syncDaemonSet({ client, clock, recorder, expectations, daemonSets: dsInf.store, pods: podInf.store, nodes: nodeInf.store, revisions: revInf.store }, key),
   });
   controller.watch(dsInf);
   dsInf.addEventHandler({ onDelete: (o) => expectations.delete(keyOfObj(o)) });
 
+  watchOwnedRevisions(revInf, 'DaemonSet', (k) => controller.enqueue(k));
   watchControlledPods({ kind: 'DaemonSet', owners: dsInf.store, pods: podInf, controller, expectations });
   const enqueueAll = () => {
     for (const o of dsInf.store.list()) controller.enqueue(keyOfObj(o));

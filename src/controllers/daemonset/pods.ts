@@ -5,41 +5,22 @@
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, NodeSelectorRequirement, Pod, PodSpec, Taint, Toleration } from 'kubernetes-types/core/v1.js';
 import { toleratesTaint } from '../nodelifecycle/taints.js';
+import { hashRevisionData, POD_REVISION_LABEL, templatePatch } from '../history/revisions.js';
 import { RequiredNodeAffinity } from '../../scheduler/plugins/helpers/nodeselector.js';
 
 /** Pod label holding the hash of the DaemonSet template the pod was made from. */
-export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
+export const CONTROLLER_REVISION_HASH_LABEL = POD_REVISION_LABEL;
 /** Pod label holding the DaemonSet's template generation (deprecated upstream, still written). */
 export const POD_TEMPLATE_GENERATION_LABEL = 'pod-template-generation';
 /** DaemonSet annotation with the template generation (set by the API server strategy). */
 export const TEMPLATE_GENERATION_ANNOTATION = 'deprecated.daemonset.template.generation';
 
-/** Stable JSON (sorted keys) so equal templates hash equally. */
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
-
-/** The template hash (FNV-1a 32 of the stable template JSON, in upstream's "safe" alphabet). */
+/**
+ * The hash of the DaemonSet's current template: the hash its ControllerRevision gets
+ * (../history hashRevisionData of the template patch, status.collisionCount folded in).
+ */
 export function templateHash(ds: DaemonSet): string {
-  const s = stableJson(ds.spec?.template ?? {});
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  let out = '';
-  do {
-    out += SAFE[h % SAFE.length];
-    h = Math.floor(h / SAFE.length);
-  } while (h > 0);
-  return out;
+  return hashRevisionData(templatePatch(ds), ds.status?.collisionCount ?? 0);
 }
 
 /** The template generation pods are labelled with (annotation, else metadata.generation). */

@@ -1,7 +1,8 @@
 /**
  * One reconcile of a DaemonSet (upstream syncDaemonSet): per node, create the missing daemon
  * pod, delete pods on nodes that should not run it and duplicates; roll pods of an old
- * template (RollingUpdate, maxUnavailable at a time) and write status.
+ * template (RollingUpdate, maxUnavailable at a time), keep ControllerRevisions (the pods'
+ * controller-revision-hash is the update revision's hash; see ../history/) and write status.
  */
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
@@ -13,7 +14,8 @@ import { NAMESPACE_INDEX, type Clock, type EventRecorder, type Indexer, type Rec
 import { ControllerExpectations } from '../replicaset/expectations.js';
 import { isPodAvailable, isPodReady } from '../replicaset/ranking.js';
 import { controllerRef, POD_REF, slowStartBatch } from '../replicaset/sync.js';
-import { CONTROLLER_REVISION_HASH_LABEL, daemonPodNodeName, daemonPodSpec, nodeShouldRunDaemonPod, POD_TEMPLATE_GENERATION_LABEL, templateGeneration, templateHash } from './pods.js';
+import { hashRevisionData, POD_REVISION_LABEL, syncRevisions, templatePatch, truncateHistory, type RevisionState } from '../history/index.js';
+import { CONTROLLER_REVISION_HASH_LABEL, daemonPodNodeName, daemonPodSpec, nodeShouldRunDaemonPod, POD_TEMPLATE_GENERATION_LABEL, templateGeneration } from './pods.js';
 
 /** The apps/v1 daemonsets resource in `namespace`. */
 export const DS_REF = (namespace?: string) => ({ group: 'apps', version: 'v1', resource: 'daemonsets', namespace });
@@ -27,6 +29,7 @@ export interface DaemonSetSyncContext {
   daemonSets: Indexer<KubeObject>;
   pods: Indexer<KubeObject>;
   nodes: Indexer<KubeObject>;
+  revisions: Indexer<KubeObject>;
 }
 
 /** The ownerReference daemon pods carry. */
@@ -40,6 +43,18 @@ const podKey = (p: Pod) => `${p.metadata!.namespace}/${p.metadata!.name}`;
 const created = (p: Pod) => Date.parse(p.metadata?.creationTimestamp ?? '') || 0;
 /** Oldest first; scheduled pods before unscheduled ones. */
 const byAge = (a: Pod, b: Pod) => Number(!a.spec?.nodeName) - Number(!b.spec?.nodeName) || created(a) - created(b) || (a.metadata!.name! < b.metadata!.name! ? -1 : 1);
+
+/**
+ * Upstream IsPodUpdated: the pod carries the revision hash `hash`, or the template
+ * generation `generation` of the DaemonSet.
+ */
+export function isPodUpdated(p: Pod, hash: string, generation: string): boolean {
+  const labels = p.metadata?.labels ?? {};
+  return (!!hash && labels[CONTROLLER_REVISION_HASH_LABEL] === hash) || labels[POD_TEMPLATE_GENERATION_LABEL] === generation;
+}
+
+/** The pod-label hash of a DaemonSet revision (its controller-revision-hash label, else its name). */
+export const revisionHash = (rev: RevisionState['update']) => rev.metadata?.labels?.[POD_REVISION_LABEL] ?? rev.metadata!.name!;
 
 /** An intOrString count or percentage of `total` (percentages round up). */
 function scaled(v: number | string | undefined, total: number): number {
@@ -78,16 +93,20 @@ export async function syncDaemonSet(ctx: DaemonSetSyncContext, key: string): Pro
     byNode.set(n, list);
   }
   const nodes = ctx.nodes.list() as unknown as Node[];
-  const hash = templateHash(ds);
+  const deleting = !!ds.metadata!.deletionTimestamp;
+  let state: RevisionState | undefined;
+  if (!deleting) state = await syncRevisions({ client: ctx.client, revisions: ctx.revisions }, ds, dsOwnerRef(ds), POD_REVISION_LABEL);
+  const hash = state ? revisionHash(state.update) : hashRevisionData(templatePatch(ds), ds.status?.collisionCount ?? 0);
   let manageErr: unknown;
-  if (ctx.expectations.satisfied(key) && !ds.metadata!.deletionTimestamp) {
+  if (ctx.expectations.satisfied(key) && state) {
     try {
       await manage(ctx, key, ds, nodes, byNode, hash);
+      await cleanupHistory(ctx, ds, pods, state);
     } catch (e) {
       manageErr = e;
     }
   }
-  const status = calculateStatus(ds, nodes, byNode, hash, ctx.clock.now());
+  const status = calculateStatus(ds, nodes, byNode, hash, ctx.clock.now(), state?.collisionCount);
   await updateStatus(ctx, ds, status);
   if (manageErr) throw manageErr;
   const minReady = ds.spec?.minReadySeconds ?? 0;
@@ -125,6 +144,17 @@ async function claimPods(ctx: DaemonSetSyncContext, ds: DaemonSet, all: Pod[]): 
   return out;
 }
 
+/**
+ * Upstream cleanupHistory: deletes the oldest revisions beyond revisionHistoryLimit, never
+ * the current one nor one whose hash a pod (even a terminating one) still carries.
+ */
+async function cleanupHistory(ctx: DaemonSetSyncContext, ds: DaemonSet, pods: Pod[], state: RevisionState): Promise<void> {
+  const liveHashes = new Set(pods.map((p) => p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL]).filter((h) => !!h));
+  const current = state.update.metadata!.name!;
+  const live = new Set([current, ...state.revisions.filter((r) => liveHashes.has(revisionHash(r))).map((r) => r.metadata!.name!)]);
+  await truncateHistory({ client: ctx.client, revisions: ctx.revisions }, state.revisions, live, ds.spec?.revisionHistoryLimit ?? undefined, { current });
+}
+
 /** Pods to create (node names) and delete, per upstream podsShouldBeOnNode and rollingUpdate. */
 async function manage(ctx: DaemonSetSyncContext, key: string, ds: DaemonSet, nodes: Node[], byNode: Map<string, Pod[]>, hash: string): Promise<void> {
   const toCreate: string[] = [];
@@ -132,6 +162,8 @@ async function manage(ctx: DaemonSetSyncContext, key: string, ds: DaemonSet, nod
   const nodeNames = new Set<string>();
   const nowMs = ctx.clock.now();
   const minReady = ds.spec?.minReadySeconds ?? 0;
+  const generation = templateGeneration(ds);
+  const isNew = (p: Pod) => isPodUpdated(p, hash, generation);
   let desired = 0;
   for (const node of nodes) {
     const name = node.metadata!.name!;
@@ -149,7 +181,6 @@ async function manage(ctx: DaemonSetSyncContext, key: string, ds: DaemonSet, nod
       if (running.length > 1) {
         // Surge: the oldest pod of the current template and the oldest other one may coexist.
         const surge = rollingBudget(ds, 1).maxSurge > 0 && ds.spec?.updateStrategy?.type !== 'OnDelete';
-        const isNew = (p: Pod) => p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL] === hash;
         const keep = surge ? [running.find(isNew), running.find((p) => !isNew(p))] : [running[0]];
         toDelete.push(...running.filter((p) => !keep.includes(p)));
       }
@@ -171,8 +202,8 @@ async function manage(ctx: DaemonSetSyncContext, key: string, ds: DaemonSet, nod
       const name = node.metadata!.name!;
       if (!nodeShouldRunDaemonPod(ds, node).shouldRun) continue;
       const live = (byNode.get(name) ?? []).filter((p) => !p.metadata?.deletionTimestamp && !doomed.has(podKey(p)));
-      const fresh = live.filter((p) => p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL] === hash);
-      const old = live.filter((p) => p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL] !== hash);
+      const fresh = live.filter(isNew);
+      const old = live.filter((p) => !isNew(p));
       if (maxSurge === 0) {
         if (!live.some(avail)) unavailable++;
         // Old pods that are not available go at once; available ones within the budget.
@@ -246,8 +277,9 @@ async function syncNodes(ctx: DaemonSetSyncContext, key: string, ds: DaemonSet, 
 }
 
 /** Upstream updateDaemonSetStatus's counts over the nodes and their daemon pods. */
-export function calculateStatus(ds: DaemonSet, nodes: Node[], byNode: Map<string, Pod[]>, hash: string, nowMs: number): DaemonSetStatus {
+export function calculateStatus(ds: DaemonSet, nodes: Node[], byNode: Map<string, Pod[]>, hash: string, nowMs: number, collisionCount?: number): DaemonSetStatus {
   const minReady = ds.spec?.minReadySeconds ?? 0;
+  const generation = templateGeneration(ds);
   let desired = 0, current = 0, misscheduled = 0, ready = 0, available = 0, updated = 0;
   for (const node of nodes) {
     const { shouldRun } = nodeShouldRunDaemonPod(ds, node);
@@ -261,7 +293,7 @@ export function calculateStatus(ds: DaemonSet, nodes: Node[], byNode: Map<string
         ready++;
         if (isPodAvailable(p, minReady, nowMs)) available++;
       }
-      if (p.metadata?.labels?.[CONTROLLER_REVISION_HASH_LABEL] === hash) updated++;
+      if (isPodUpdated(p, hash, generation)) updated++;
     } else if (ps.length) misscheduled++;
   }
   const status: DaemonSetStatus = {
@@ -275,11 +307,12 @@ export function calculateStatus(ds: DaemonSet, nodes: Node[], byNode: Map<string
     numberUnavailable: desired - available,
   };
   if (ds.status?.conditions) status.conditions = ds.status.conditions;
-  if (ds.status?.collisionCount !== undefined) status.collisionCount = ds.status.collisionCount;
+  const collisions = collisionCount ?? ds.status?.collisionCount;
+  if (collisions !== undefined) status.collisionCount = collisions;
   return status;
 }
 
-const STATUS_FIELDS = ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady', 'observedGeneration', 'updatedNumberScheduled', 'numberAvailable', 'numberUnavailable'] as const;
+const STATUS_FIELDS = ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady', 'observedGeneration', 'updatedNumberScheduled', 'numberAvailable', 'numberUnavailable', 'collisionCount'] as const;
 
 /** Writes `status` through the status subresource unless unchanged; retries once on conflict. */
 async function updateStatus(ctx: DaemonSetSyncContext, ds: DaemonSet, status: DaemonSetStatus): Promise<void> {

@@ -50,12 +50,29 @@ export async function startDeploymentController(opts: DeploymentControllerOption
     return d && d.metadata?.uid === ref.uid ? key : undefined;
   };
   controller.watch(rsInf, (o) => ownerOfRS(o as ReplicaSet));
-  controller.watch(podInf, (o) => {
-    const p = o as Pod;
+  // Pods matter only when they go away or start terminating (surge limits count live pods,
+  // Recreate waits for old pods to be gone): the ReplicaSets' status reports the rest. As
+  // upstream, a pod's other updates do not wake the Deployment (10k pods would mean 10k syncs).
+  const ownerOfPod = (p: Pod): string | undefined => {
     const ref = controllerRef(p);
     if (!ref || ref.kind !== 'ReplicaSet') return undefined;
     const rs = rsInf.store.get(`${p.metadata!.namespace}/${ref.name}`) as KubeObject | undefined;
     return rs && rs.metadata.uid === ref.uid ? ownerOfRS(rs as ReplicaSet) : undefined;
+  };
+  const terminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+  podInf.addEventHandler({
+    onUpdate: (old, obj) => {
+      const o = old as Pod;
+      const p = obj as Pod;
+      if ((!o.metadata?.deletionTimestamp && p.metadata?.deletionTimestamp) || (!terminal(o) && terminal(p))) {
+        const key = ownerOfPod(p);
+        if (key) controller.enqueue(key);
+      }
+    },
+    onDelete: (obj) => {
+      const key = ownerOfPod(obj as Pod);
+      if (key) controller.enqueue(key);
+    },
   });
   factory.start(signal);
   await factory.waitForCacheSync();

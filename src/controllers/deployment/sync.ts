@@ -7,7 +7,7 @@ import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } fr
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../apimachinery/errors.js';
-import { metaTime, NAMESPACE_INDEX, type Clock, type EventRecorder, type Indexer, type ReconcileResult, type RestClient } from '../../client/index.js';
+import { metaTime, NAMESPACE_INDEX, OWNER_UID_INDEX, type Clock, type EventRecorder, type Indexer, type ReconcileResult, type RestClient } from '../../client/index.js';
 import { controllerRef } from '../replicaset/sync.js';
 import { proportionalSizes } from './scale.js';
 import {
@@ -107,7 +107,7 @@ function currentPods(ctx: Ctx, rss: ReplicaSet[]): number {
 }
 const terminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 const podsOf = (ctx: Ctx, rs: ReplicaSet) =>
-  (ctx.pods.byIndex(NAMESPACE_INDEX, rs.metadata!.namespace!) as unknown as Pod[]).filter((p) => controllerRef(p)?.uid === rs.metadata!.uid);
+  (ctx.pods.byIndex(OWNER_UID_INDEX, rs.metadata!.uid!) as unknown as Pod[]).filter((p) => controllerRef(p)?.uid === rs.metadata!.uid);
 
 /** Upstream oldPodsRunning for Recreate: any pod of an old RS not yet terminal (or gone). */
 function oldPodsRunning(ctx: Ctx, olds: ReplicaSet[]): boolean {

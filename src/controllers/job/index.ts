@@ -2,19 +2,25 @@
  * The Job controller (kube-controller-manager's job-controller, batch/v1): runs pods to
  * completion with completions/parallelism (NonIndexed and Indexed), counts terminations
  * once through the `batch.kubernetes.io/job-tracking` finalizer and
- * status.uncountedTerminatedPods, and handles backoffLimit, activeDeadlineSeconds and suspend
- * (see ./sync.ts and ./status.ts).
+ * status.uncountedTerminatedPods, adopts and releases pods by selector, and handles
+ * backoffLimit, activeDeadlineSeconds, suspend, podFailurePolicy, backoffLimitPerIndex /
+ * maxFailedIndexes, successPolicy, podReplacementPolicy and managedBy (see ./sync.ts,
+ * ./status.ts, ./policy.ts and ./claim.ts).
  */
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
-import { Controller, EventRecorder, realClock, type Clock, type RestClient, type SharedInformerFactory } from '../../client/index.js';
+import { Controller, EventRecorder, NAMESPACE_INDEX, realClock, type Clock, type RestClient, type SharedInformerFactory } from '../../client/index.js';
 import { ControllerExpectations } from '../replicaset/expectations.js';
+import { watchControlledPods } from '../replicaset/podevents.js';
 import { controllerRef, POD_REF } from '../replicaset/sync.js';
+import { cleanupOrphanPod, looksOrphaned } from './claim.js';
 import { hasTrackingFinalizer } from './status.js';
 import { JOB_REF, syncJob } from './sync.js';
 
 export * from './status.js';
 export * from './sync.js';
+export * from './policy.js';
+export * from './claim.js';
 
 /** Options of {@link startJobController}. */
 export interface JobControllerOptions {
@@ -41,6 +47,8 @@ export interface JobController {
 }
 
 const keyOfObj = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
+/** Queue keys of orphan pods whose tracking finalizer may need removal (Job keys never contain ':'). */
+const ORPHAN_PREFIX = 'orphanpod:';
 
 /**
  * Registers handlers on the factory's job and pod informers, starts the factory, waits for
@@ -61,52 +69,44 @@ export async function startJobController(opts: JobControllerOptions): Promise<Jo
     clock,
     workers: opts.workers ?? 5,
     onError: opts.onError,
-    reconcile: (key) => syncJob({ client, clock, recorder, expectations, jobs: jobInf.store, pods: podInf.store, finalizerRemoved, deletedByUs, replacedVersions, podFailureBackoffMs: opts.podFailureBackoffMs }, key),
+    reconcile: async (key) => {
+      if (key.startsWith(ORPHAN_PREFIX)) {
+        const p = podInf.store.get(key.slice(ORPHAN_PREFIX.length)) as Pod | undefined;
+        if (p) await cleanupOrphanPod(client, jobInf.store, p);
+        return;
+      }
+      return syncJob({ client, clock, recorder, expectations, jobs: jobInf.store, pods: podInf.store, finalizerRemoved, deletedByUs, replacedVersions, podFailureBackoffMs: opts.podFailureBackoffMs }, key);
+    },
   });
   controller.watch(jobInf);
-  jobInf.addEventHandler({ onDelete: (o) => expectations.delete(keyOfObj(o)) });
-
-  /** The key of the Job controlling `p`, if known (same uid). */
-  const ownerKey = (p: Pod): string | undefined => {
-    const ref = controllerRef(p);
-    if (!ref || ref.kind !== 'Job') return undefined;
-    const key = `${p.metadata!.namespace}/${ref.name}`;
-    const job = jobInf.store.get(key);
-    return job && job.metadata.uid === ref.uid ? key : undefined;
+  const enqueueIfOrphan = (p: Pod) => {
+    if (looksOrphaned(jobInf.store, p)) controller.enqueue(ORPHAN_PREFIX + keyOfObj(p as KubeObject));
   };
+  jobInf.addEventHandler({
+    onDelete: (o) => {
+      expectations.delete(keyOfObj(o));
+      // Its pods still holding the tracking finalizer are orphans now.
+      for (const p of podInf.store.byIndex(NAMESPACE_INDEX, o.metadata.namespace!) as unknown as Pod[]) {
+        if (controllerRef(p)?.uid === o.metadata.uid) enqueueIfOrphan(p);
+      }
+    },
+  });
+
+  // Owned pods: expectations and requeues; orphans: every Job whose selector matches (adoption).
+  watchControlledPods({ kind: 'Job', owners: jobInf.store, pods: podInf, controller, expectations });
   /** Forgets controller memory about a pod once the cache shows it settled. */
   const forget = (p: Pod, gone: boolean) => {
     const uid = p.metadata!.uid!;
     if (gone || !hasTrackingFinalizer(p)) finalizerRemoved.delete(uid);
     if (gone) deletedByUs.delete(uid);
   };
-  const podDeleted = (p: Pod) => {
-    const key = ownerKey(p);
-    if (!key) return;
-    expectations.deletionObserved(key, keyOfObj(p as KubeObject));
-    controller.enqueue(key);
-  };
   podInf.addEventHandler({
-    onAdd: (o) => {
-      const p = o as Pod;
-      if (p.metadata?.deletionTimestamp) return podDeleted(p);
-      const key = ownerKey(p);
-      if (!key) return;
-      expectations.creationObserved(key);
-      controller.enqueue(key);
+    onAdd: (o) => enqueueIfOrphan(o as Pod),
+    onUpdate: (_old, o) => {
+      forget(o as Pod, false);
+      enqueueIfOrphan(o as Pod);
     },
-    onUpdate: (oldO, o) => {
-      const old = oldO as Pod, cur = o as Pod;
-      if (old.metadata?.resourceVersion === cur.metadata?.resourceVersion) return;
-      forget(cur, false);
-      if (cur.metadata?.deletionTimestamp && !old.metadata?.deletionTimestamp) return podDeleted(cur);
-      const key = ownerKey(cur);
-      if (key) controller.enqueue(key);
-    },
-    onDelete: (o) => {
-      forget(o as Pod, true);
-      podDeleted(o as Pod);
-    },
+    onDelete: (o) => forget(o as Pod, true),
   });
 
   factory.start(signal);

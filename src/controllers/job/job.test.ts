@@ -35,7 +35,7 @@ function jobObj(name: string, spec: Partial<Job['spec']>, annotations: Record<st
     metadata: { name, namespace: NS },
     spec: {
       ...spec,
-      template: { metadata: { annotations }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } },
+      template: { metadata: { annotations }, spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox' }] } },
     },
   };
 }

@@ -67,7 +67,8 @@ test('wantedActive and indexesToCreate', () => {
 
 test('completed index sets round-trip', () => {
   assert.deepEqual([...parseIndexes('1,3-5,9')].sort((a, b) => a - b), [1, 3, 4, 5, 9]);
-  assert.equal(formatIndexes([5, 3, 4, 1, 9, 10]), '1,3-5,9-10');
+  assert.equal(formatIndexes([5, 3, 4, 1, 9, 10]), '1,3-5,9,10');
+  assert.equal(formatIndexes([0, 1, 2, 7]), '0-2,7');
   assert.equal(formatIndexes([]), '');
   assert.equal(parseIndexes(undefined).size, 0);
 });

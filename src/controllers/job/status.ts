@@ -46,14 +46,14 @@ export function parseIndexes(s: string | undefined): Set<number> {
   return out;
 }
 
-/** Formats indexes as upstream's compressed interval list ("1,3-5"). */
+/** Formats indexes as upstream's interval list: runs of three or more compressed ("1,3-5,7,8"). */
 export function formatIndexes(ix: Iterable<number>): string {
   const xs = [...new Set(ix)].sort((a, b) => a - b);
   const parts: string[] = [];
   for (let i = 0; i < xs.length; ) {
     let j = i;
     while (j + 1 < xs.length && xs[j + 1] === xs[j]! + 1) j++;
-    parts.push(i === j ? `${xs[i]}` : `${xs[i]}-${xs[j]}`);
+    parts.push(i === j ? `${xs[i]}` : j === i + 1 ? `${xs[i]},${xs[j]}` : `${xs[i]}-${xs[j]}`);
     i = j + 1;
   }
   return parts.join(',');
@@ -73,10 +73,15 @@ export interface Classified {
 /**
  * Splits the Job's pods. A pod counts once: only while it carries the tracking finalizer and
  * its uid is neither in uncountedTerminatedPods nor in `finalizerRemoved` (removals the pod
- * cache may not show yet). A non-terminal pod being deleted counts as failed unless
- * `deletedByController` says the controller deleted it (suspend, excess, job finished).
+ * cache may not show yet). A non-terminal pod being deleted counts as failed when
+ * `podFailed` says so (default: always), unless `deletedByController` says the controller
+ * deleted it (suspend, excess, job finished). It is terminating until `stopped` says its
+ * kubelet stopped it (default: grace period 0).
  */
-export function classifyPods(job: Job, pods: Pod[], finalizerRemoved: ReadonlySet<string>, deletedByController: (uid: string) => boolean): Classified {
+export function classifyPods(
+  job: Job, pods: Pod[], finalizerRemoved: ReadonlySet<string>, deletedByController: (uid: string) => boolean,
+  podFailed: (p: Pod) => boolean = () => true, stopped: (p: Pod) => boolean = (p) => p.metadata?.deletionGracePeriodSeconds === 0,
+): Classified {
   const u = job.status?.uncountedTerminatedPods;
   const seen = new Set([...(u?.succeeded ?? []), ...(u?.failed ?? [])]);
   const out: Classified = { active: [], newSucceeded: [], newFailed: [], terminating: 0, ready: 0 };
@@ -87,10 +92,11 @@ export function classifyPods(job: Job, pods: Pod[], finalizerRemoved: ReadonlySe
       if (p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) out.ready++;
       continue;
     }
-    if (!isTerminal(p)) out.terminating++;
+    const failedNonTerminal = !isTerminal(p) && podFailed(p);
+    if (!isTerminal(p) && !stopped(p)) out.terminating++;
     if (!hasTrackingFinalizer(p) || seen.has(uid) || finalizerRemoved.has(uid)) continue;
     if (p.status?.phase === 'Succeeded') out.newSucceeded.push(p);
-    else if (p.status?.phase === 'Failed' || !deletedByController(uid)) out.newFailed.push(p);
+    else if (p.status?.phase === 'Failed' || (failedNonTerminal && !deletedByController(uid))) out.newFailed.push(p);
   }
   return out;
 }
@@ -102,14 +108,30 @@ export interface FinishDecision {
   message: string;
 }
 
+/** What {@link finishDecision} looks at (counts include this sync's terminations). */
+export interface FinishInputs {
+  succeeded: number;
+  failed: number;
+  active: Pod[];
+  completedIndexes: Set<number>;
+  /** A podFailurePolicy FailJob match (see policy.ts failJobMessage). */
+  failJobMessage?: string;
+  /** backoffLimitPerIndex: the failed indexes. */
+  failedIndexes?: Set<number>;
+  /** successPolicy: the matched rule's message (see policy.ts matchSuccessPolicy). */
+  successPolicyMessage?: string;
+}
+
 /**
- * Upstream's finish rules, given the counts including this sync's terminations: failed
- * above backoffLimit (OnFailure also counts container restarts of active pods), the active
- * deadline, then success (completions reached; without completions, any success with no
- * active pod left; Indexed: every index completed).
+ * Upstream's finish rules, in order: a podFailurePolicy FailJob match, failed above
+ * backoffLimit (OnFailure also counts container restarts of active pods), the active
+ * deadline, more failed indexes than maxFailedIndexes, every index terminal with some
+ * failed, a successPolicy match, then success (completions reached; without completions,
+ * any success with no active pod left; Indexed: every index completed).
  */
-export function finishDecision(job: Job, c: { succeeded: number; failed: number; active: Pod[]; completedIndexes: Set<number> }, nowMs: number): FinishDecision | undefined {
+export function finishDecision(job: Job, c: FinishInputs, nowMs: number): FinishDecision | undefined {
   const spec = job.spec!;
+  if (c.failJobMessage) return { type: 'Failed', reason: 'PodFailurePolicy', message: c.failJobMessage };
   const backoffLimit = spec.backoffLimit ?? DEFAULT_BACKOFF_LIMIT;
   let restarts = 0;
   if (spec.template?.spec?.restartPolicy === 'OnFailure') {
@@ -122,8 +144,18 @@ export function finishDecision(job: Job, c: { succeeded: number; failed: number;
   if (spec.activeDeadlineSeconds != null && !spec.suspend && Number.isFinite(start) && nowMs - start >= spec.activeDeadlineSeconds * 1000) {
     return { type: 'Failed', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
   }
+  const completions = spec.completions ?? 0;
+  if (c.failedIndexes) {
+    if (spec.maxFailedIndexes != null && c.failedIndexes.size > spec.maxFailedIndexes) {
+      return { type: 'Failed', reason: 'MaxFailedIndexesExceeded', message: 'Job has exceeded the specified maximal number of failed indexes' };
+    }
+    if (c.failedIndexes.size > 0 && c.failedIndexes.size + c.completedIndexes.size >= completions) {
+      return { type: 'Failed', reason: 'FailedIndexes', message: 'Job has failed indexes' };
+    }
+  }
+  if (c.successPolicyMessage) return { type: 'Complete', reason: 'SuccessPolicy', message: c.successPolicyMessage };
   let complete: boolean;
-  if (spec.completionMode === 'Indexed') complete = c.completedIndexes.size >= (spec.completions ?? 0);
+  if (spec.completionMode === 'Indexed') complete = c.completedIndexes.size >= completions;
   else if (spec.completions != null) complete = c.succeeded >= spec.completions;
   else complete = c.succeeded > 0 && c.active.length === 0;
   if (complete) return { type: 'Complete', reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
@@ -142,9 +174,13 @@ export function wantedActive(job: Job, succeeded: number): number {
   return Math.max(0, Math.min(par, completions - succeeded));
 }
 
-/** Indexed mode: the lowest indexes neither completed nor held by an active pod, at most `n`. */
-export function indexesToCreate(completions: number, completed: Set<number>, active: Pod[], n: number): number[] {
+/**
+ * Indexed mode: the lowest indexes neither completed, held by an active pod nor in
+ * `exclude` (failed indexes, indexes of terminating pods, indexes in backoff), at most `n`.
+ */
+export function indexesToCreate(completions: number, completed: Set<number>, active: Pod[], n: number, exclude: ReadonlySet<number> = new Set()): number[] {
   const held = new Set(active.map(podIndex).filter((x): x is number => x !== undefined));
+  for (const x of exclude) held.add(x);
   const out: number[] = [];
   for (let i = 0; i < completions && out.length < n; i++) if (!completed.has(i) && !held.has(i)) out.push(i);
   return out;
@@ -169,8 +205,8 @@ export const POD_FAILURE_BACKOFF_MS = 10_000;
 /** Cap of the pod failure backoff (as the brief asks: 6 min). */
 export const MAX_POD_FAILURE_BACKOFF_MS = 6 * 60_000;
 
-/** When `p` finished: the latest container finishedAt, else its deletion time. */
-function finishTime(p: Pod): number {
+/** When `p` finished: the latest container finishedAt, else its deletion time (-Infinity if unknown). */
+export function podFinishTime(p: Pod): number {
   let t = Number.NEGATIVE_INFINITY;
   for (const s of p.status?.containerStatuses ?? []) {
     const f = Date.parse(s.state?.terminated?.finishedAt ?? '');
@@ -189,11 +225,11 @@ function finishTime(p: Pod): number {
  */
 export function podFailureBackoffRemaining(pods: Pod[], nowMs: number, baseMs = POD_FAILURE_BACKOFF_MS, maxMs = MAX_POD_FAILURE_BACKOFF_MS): number {
   let lastSuccess = Number.NEGATIVE_INFINITY;
-  for (const p of pods) if (p.status?.phase === 'Succeeded') lastSuccess = Math.max(lastSuccess, finishTime(p));
+  for (const p of pods) if (p.status?.phase === 'Succeeded') lastSuccess = Math.max(lastSuccess, podFinishTime(p));
   let n = 0, lastFailure = Number.NEGATIVE_INFINITY;
   for (const p of pods) {
     if (p.status?.phase !== 'Failed') continue;
-    const t = finishTime(p);
+    const t = podFinishTime(p);
     if (!(t > lastSuccess)) continue;
     n++;
     lastFailure = Math.max(lastFailure, t);

@@ -3,7 +3,6 @@
  * spec.replicas active pods per ReplicaSet, with expectations, slow-start creation batches,
  * ranked deletion, adoption/release of pods and status (see ./sync.ts).
  */
-import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { KubeObject } from '../../api/resource.js';
 import { Controller, EventRecorder, realClock } from '../../client/index.js';
 import type { ControllerStartOptions } from '../options.js';

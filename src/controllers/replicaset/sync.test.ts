@@ -4,9 +4,9 @@ import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
 import { ApiError } from '../../apimachinery/errors.js';
-import { EventRecorder, FakeClock, Indexer, type RestClient } from '../../client/index.js';
+import { defaultIndexers, EventRecorder, FakeClock, Indexer, type RestClient } from '../../client/index.js';
 import { ControllerExpectations } from './expectations.js';
-import { syncReplicaSet, type SyncContext } from './sync.js';
+import { POD_REF, syncReplicaSet, type SyncContext } from './sync.js';
 
 /** A client double: pod creates succeed `okCreates` times then fail; records every call. */
 function fakeClient(okCreates: number) {
@@ -46,7 +46,7 @@ function setup(replicas: number, okCreates: number, pods: Pod[] = []) {
   };
   const replicaSets = new Indexer<KubeObject>();
   replicaSets.add(rs as KubeObject);
-  const podStore = new Indexer<KubeObject>();
+  const podStore = new Indexer<KubeObject>(defaultIndexers(POD_REF()));
   for (const p of pods) podStore.add(p as KubeObject);
   const ctx: SyncContext = {
     client,

@@ -7,10 +7,13 @@ import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from 'kubernet
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject } from '../../api/resource.js';
-import { isConflict, isInvalid, isNotFound } from '../../apimachinery/errors.js';
-import { selectorFromLabelSelector, type Selector } from '../../apimachinery/labels.js';
-import { metaTime, NAMESPACE_INDEX, type Clock, type EventRecorder, type Indexer, type ReconcileResult, type RestClient } from '../../client/index.js';
+import { isConflict, isNotFound } from '../../apimachinery/errors.js';
+import { selectorFromLabelSelector } from '../../apimachinery/labels.js';
+import { metaTime, ORPHANS_INDEX, OWNER_UID_INDEX, type Clock, type EventRecorder, type Indexer, type ReconcileResult, type RestClient } from '../../client/index.js';
+import { claimPods, controllerRef } from '../claim.js';
 import type { ControllerExpectations } from './expectations.js';
+
+export { controllerRef };
 import { isPodActive, isPodAvailable, isPodReady, podsToDelete } from './ranking.js';
 
 /** The most pods created or deleted in one sync (upstream BurstReplicas). */
@@ -31,10 +34,6 @@ export interface SyncContext {
   pods: Indexer<KubeObject>;
 }
 
-/** The controller reference of `o` (the owner with controller: true), if any. */
-export function controllerRef(o: { metadata?: { ownerReferences?: OwnerReference[] } }): OwnerReference | undefined {
-  return o.metadata?.ownerReferences?.find((r) => r.controller === true);
-}
 
 /** The ownerReference pods of `rs` carry. */
 export function ownerRefFor(rs: ReplicaSet): OwnerReference {
@@ -72,8 +71,10 @@ export async function syncReplicaSet(ctx: SyncContext, key: string): Promise<Rec
   const needsSync = ctx.expectations.satisfied(key);
   const ns = rs.metadata!.namespace!;
   const selector = selectorFromLabelSelector(rs.spec!.selector);
-  const all = (ctx.pods.byIndex(NAMESPACE_INDEX, ns) as unknown as Pod[]).filter(isPodActive);
-  const pods = await claimPods(ctx, rs, selector, all);
+  // The pods it may claim: its own (by owner uid) and the orphans of its namespace; pods of
+  // other controllers are never touched, so they are not even looked at.
+  const all = [...ctx.pods.byIndex(OWNER_UID_INDEX, rs.metadata!.uid!), ...ctx.pods.byIndex(ORPHANS_INDEX, ns)].filter((p) => isPodActive(p as Pod)) as unknown as Pod[];
+  const pods = await claimPods({ client: ctx.client, owner: rs as KubeObject, ownerResource: RS_REF(ns), ownerRef: ownerRefFor(rs), selector }, all);
 
   let manageErr: unknown;
   if (needsSync && !rs.metadata!.deletionTimestamp) {
@@ -89,56 +90,6 @@ export async function syncReplicaSet(ctx: SyncContext, key: string): Promise<Rec
   if (manageErr) throw manageErr;
   const minReady = rs.spec!.minReadySeconds ?? 0;
   if (minReady > 0 && updated.readyReplicas === want && updated.availableReplicas !== want) return { requeueAfterMs: minReady * 1000 };
-}
-
-/** Upstream ClaimPods: the active pods `rs` owns after adopting and releasing. */
-async function claimPods(ctx: SyncContext, rs: ReplicaSet, selector: Selector, pods: Pod[]): Promise<Pod[]> {
-  const uid = rs.metadata!.uid!;
-  const out: Pod[] = [];
-  const errors: unknown[] = [];
-  let canAdopt: boolean | undefined;
-  for (const p of pods) {
-    const ref = controllerRef(p);
-    const matches = !selector.empty() && selector.matches(p.metadata?.labels);
-    try {
-      if (ref) {
-        if (ref.uid !== uid) continue;
-        if (matches) out.push(p);
-        else if (!rs.metadata!.deletionTimestamp) await releasePod(ctx, p, uid);
-        continue;
-      }
-      if (!matches || rs.metadata!.deletionTimestamp || p.metadata?.deletionTimestamp) continue;
-      canAdopt ??= await recheckNotDeleting(ctx, rs);
-      if (!canAdopt) continue;
-      out.push(await adoptPod(ctx, rs, p));
-    } catch (e) {
-      if (!isNotFound(e)) errors.push(e);
-    }
-  }
-  if (errors.length) throw errors[0];
-  return out;
-}
-
-/** Upstream RecheckDeletionTimestamp: a live GET shows the RS (same uid) is not being deleted. */
-async function recheckNotDeleting(ctx: SyncContext, rs: ReplicaSet): Promise<boolean> {
-  const fresh = await ctx.client.get<ReplicaSet>(RS_REF(rs.metadata!.namespace), rs.metadata!.name!);
-  return fresh.metadata?.uid === rs.metadata!.uid && !fresh.metadata?.deletionTimestamp;
-}
-
-/** Upstream's adoption patch: a strategic merge of the controller ref, the pod's uid as precondition. */
-async function adoptPod(ctx: SyncContext, rs: ReplicaSet, p: Pod): Promise<Pod> {
-  const patch = { metadata: { ownerReferences: [ownerRefFor(rs)], uid: p.metadata!.uid } };
-  return ctx.client.patch<Pod>(POD_REF(p.metadata!.namespace), p.metadata!.name!, patch, 'strategic');
-}
-
-/** Upstream's release patch: deletes the owner's entry by uid; a pod gone or replaced is fine. */
-async function releasePod(ctx: SyncContext, p: Pod, ownerUid: string): Promise<void> {
-  const patch = { metadata: { ownerReferences: [{ $patch: 'delete', uid: ownerUid }], uid: p.metadata!.uid } };
-  try {
-    await ctx.client.patch(POD_REF(p.metadata!.namespace), p.metadata!.name!, patch, 'strategic');
-  } catch (e) {
-    if (!isInvalid(e)) throw e;
-  }
 }
 
 /** Creates or deletes pods so `pods` (the active owned ones) moves towards spec.replicas. */

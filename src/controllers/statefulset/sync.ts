@@ -1,91 +1,52 @@
 /**
- * One reconcile of a StatefulSet (upstream StatefulSetControl.UpdateStatefulSet, simplified):
- * stable pods `<set>-<ordinal>` created in order (OrderedReady) or all at once (Parallel),
- * PVCs from volumeClaimTemplates, scale-down from the highest ordinal, RollingUpdate from the
- * highest ordinal down to the partition (OnDelete: never), and status.
+ * One reconcile of a StatefulSet (upstream StatefulSetControl.UpdateStatefulSet): the current
+ * and update ControllerRevisions, stable pods `<set>-<ordinal>` created in order
+ * (OrderedReady) or all at once (Parallel) at the revision their ordinal gets (below the
+ * partition: the current one), PVCs from volumeClaimTemplates with the retention policy's
+ * ownerReferences, scale-down from the highest ordinal, RollingUpdate from the highest
+ * ordinal down to the partition, maxUnavailable at a time (OnDelete: never), status, and the
+ * revision history limit.
  */
 import type { StatefulSet, StatefulSetStatus } from 'kubernetes-types/apps/v1.js';
-import type { PersistentVolumeClaim, Pod, Volume } from 'kubernetes-types/core/v1.js';
-import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
+import type { PersistentVolumeClaim, Pod, PodTemplateSpec } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../apimachinery/errors.js';
 import { NAMESPACE_INDEX, type Clock, type EventRecorder, type Indexer, type ReconcileResult, type RestClient } from '../../client/index.js';
-import { templateHash } from '../daemonset/pods.js';
-import { isPodAvailable, isPodReady } from '../replicaset/ranking.js';
+import { hashRevisionData, REVISION_HASH_LABEL, revisionName, syncRevisions, templateOfRevision, templatePatch, truncateHistory, type RevisionState } from '../history/index.js';
 import { controllerRef, POD_REF } from '../replicaset/sync.js';
+import { claimName, claimOwnerRefs, isRunningAndAvailable, isRunningAndReady, isTerminating, newStatefulPod, podOrdinal, podRevision, PVC_REF, startOrdinal, STS_REF, stsOwnerRef } from './pods.js';
 
-/** The apps/v1 statefulsets resource in `namespace`. */
-export const STS_REF = (namespace?: string) => ({ group: 'apps', version: 'v1', resource: 'statefulsets', namespace });
-const PVC_REF = (namespace?: string) => ({ group: '', version: 'v1', resource: 'persistentvolumeclaims', namespace });
+export * from './pods.js';
 
-/** Pod label with the pod's name. */
-export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
-/** Pod label with the pod's ordinal. */
-export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
-/** Pod label with the revision (template hash) the pod was made from. */
-export const REVISION_LABEL = 'controller-revision-hash';
-
-/** What a StatefulSet sync needs. */
+/** What a StatefulSet sync needs: a client and the statefulset, pod, revision and claim caches. */
 export interface StatefulSetSyncContext {
   client: RestClient;
   clock: Clock;
   recorder: EventRecorder;
   statefulSets: Indexer<KubeObject>;
   pods: Indexer<KubeObject>;
+  revisions: Indexer<KubeObject>;
+  claims: Indexer<KubeObject>;
 }
 
-/** The ownerReference the set's pods carry. */
-export function stsOwnerRef(set: StatefulSet): OwnerReference {
-  return { apiVersion: 'apps/v1', kind: 'StatefulSet', name: set.metadata!.name!, uid: set.metadata!.uid!, controller: true, blockOwnerDeletion: true };
-}
-
-/** The revision name of the set's current template: `<set>-<hash>` as upstream ControllerRevisions. */
+/** The name the revision of the set's current template gets (`<set>-<hash>`, status.collisionCount folded in). */
 export function updateRevision(set: StatefulSet): string {
-  return `${set.metadata!.name}-${templateHash({ spec: { template: set.spec?.template } } as never)}`;
-}
-
-/** The ordinal of `p` if its name is `<set>-<n>`, else undefined. */
-export function podOrdinal(set: StatefulSet, p: Pod): number | undefined {
-  const m = /^(.*)-(\d+)$/.exec(p.metadata?.name ?? '');
-  return m && m[1] === set.metadata!.name ? Number(m[2]) : undefined;
-}
-
-/** Upstream isRunningAndReady. */
-export function isRunningAndReady(p: Pod): boolean {
-  return p.status?.phase === 'Running' && isPodReady(p);
+  return revisionName(set.metadata!.name!, hashRevisionData(templatePatch(set), set.status?.collisionCount ?? 0));
 }
 
 const eventRef = (s: StatefulSet) => ({ ...(s as KubeObject), apiVersion: 'apps/v1', kind: 'StatefulSet' }) as KubeObject;
 const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
-const terminating = (p: Pod) => !!p.metadata?.deletionTimestamp;
-const revisionOf = (p: Pod) => p.metadata?.labels?.[REVISION_LABEL];
 
-/** The pod the set wants at `ordinal` (identity, labels, claims). */
-export function newStatefulPod(set: StatefulSet, ordinal: number, revision: string): Pod {
-  const name = `${set.metadata!.name}-${ordinal}`;
-  const tpl = set.spec?.template ?? {};
-  const spec = structuredClone(tpl.spec ?? { containers: [] });
-  spec.hostname = name;
-  if (set.spec?.serviceName) spec.subdomain = set.spec.serviceName;
-  const claims = set.spec?.volumeClaimTemplates ?? [];
-  if (claims.length) {
-    const names = new Set(claims.map((c) => c.metadata!.name!));
-    const vols: Volume[] = (spec.volumes ?? []).filter((v) => !names.has(v.name));
-    for (const c of claims) vols.push({ name: c.metadata!.name!, persistentVolumeClaim: { claimName: `${c.metadata!.name}-${name}` } });
-    spec.volumes = vols;
-  }
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: set.metadata!.namespace,
-      labels: { ...(tpl.metadata?.labels ?? {}), [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal), [REVISION_LABEL]: revision },
-      ...(tpl.metadata?.annotations ? { annotations: { ...tpl.metadata.annotations } } : {}),
-      ownerReferences: [stsOwnerRef(set)],
-    },
-    spec,
-  };
+/** An intOrString count or percentage of `total`, percentages rounded up. */
+function scaledUp(v: number | string | undefined, total: number): number {
+  if (v === undefined) return 1;
+  if (typeof v === 'number') return v;
+  return /^\d+%$/.test(v) ? Math.ceil((parseInt(v, 10) * total) / 100) : parseInt(v, 10) || 0;
+}
+
+/** Upstream getStatefulSetMaxUnavailable: rollingUpdate.maxUnavailable of `replicas`, at least 1. */
+export function maxUnavailable(set: StatefulSet): number {
+  return Math.max(1, scaledUp(set.spec?.updateStrategy?.rollingUpdate?.maxUnavailable, set.spec?.replicas ?? 1));
 }
 
 /** Reconciles the StatefulSet at `key` (`namespace/name`). */
@@ -96,97 +57,153 @@ export async function syncStatefulSet(ctx: StatefulSetSyncContext, key: string):
   const pods = (ctx.pods.byIndex(NAMESPACE_INDEX, set.metadata!.namespace!) as unknown as Pod[]).filter(
     (p) => controllerRef(p)?.uid === uid && podOrdinal(set, p) !== undefined,
   );
-  const updateRev = updateRevision(set);
-  const currentRev = set.status?.currentRevision || updateRev;
+  let state: RevisionState | undefined;
   let err: unknown;
   if (!set.metadata!.deletionTimestamp) {
+    state = await syncRevisions({ client: ctx.client, revisions: ctx.revisions }, set, stsOwnerRef(set), REVISION_HASH_LABEL, set.status?.currentRevision);
     try {
-      await manage(ctx, set, pods, updateRev);
+      await manage(ctx, set, pods, state);
     } catch (e) {
       err = e;
     }
   }
-  const status = calculateStatus(set, pods, currentRev, updateRev, ctx.clock.now());
+  const updateRev = state?.update.metadata!.name ?? set.status?.updateRevision ?? updateRevision(set);
+  const currentRev = state?.current.metadata!.name ?? (set.status?.currentRevision || updateRev);
+  const status = calculateStatus(set, pods, currentRev, updateRev, ctx.clock.now(), state?.collisionCount);
   await updateStatus(ctx, set, status);
   if (err) throw err;
+  if (state) {
+    const live = new Set([currentRev, updateRev, status.currentRevision!]);
+    for (const p of pods) if (podRevision(p)) live.add(podRevision(p)!);
+    await truncateHistory({ client: ctx.client, revisions: ctx.revisions }, state.revisions, live, set.spec?.revisionHistoryLimit ?? undefined);
+  }
   const minReady = set.spec?.minReadySeconds ?? 0;
   if (minReady > 0 && status.readyReplicas !== status.availableReplicas) return { requeueAfterMs: minReady * 1000 };
 }
 
-/** Creates, deletes and rolls pods; returns after the first step OrderedReady must wait on. */
-async function manage(ctx: StatefulSetSyncContext, set: StatefulSet, pods: Pod[], updateRev: string): Promise<void> {
-  const start = set.spec?.ordinals?.start ?? 0;
+/**
+ * Creates, deletes and rolls pods (upstream updateStatefulSet); in OrderedReady mode returns
+ * at the first step that must wait.
+ */
+async function manage(ctx: StatefulSetSyncContext, set: StatefulSet, pods: Pod[], state: RevisionState): Promise<void> {
+  const start = startOrdinal(set);
   const want = set.spec?.replicas ?? 1;
-  const parallel = set.spec?.podManagementPolicy === 'Parallel';
-  const byOrdinal = new Map<number, Pod>();
-  for (const p of pods) byOrdinal.set(podOrdinal(set, p)!, p);
-  const condemned = pods.filter((p) => podOrdinal(set, p)! < start || podOrdinal(set, p)! >= start + want).sort((a, b) => podOrdinal(set, b)! - podOrdinal(set, a)!);
+  const monotonic = set.spec?.podManagementPolicy !== 'Parallel';
+  const minReady = set.spec?.minReadySeconds ?? 0;
+  const now = ctx.clock.now();
+  const currentTpl = templateOfRevision(state.current);
+  const strategy = set.spec?.updateStrategy;
+  /** Upstream newVersionedStatefulSetPod: below the partition, the current revision. */
+  const versionFor = (ord: number): { rev: string; tpl: PodTemplateSpec | undefined } => {
+    let useCurrent = false;
+    if ((strategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
+      useCurrent = strategy?.rollingUpdate ? ord < start + (strategy.rollingUpdate.partition ?? 0) : ord < start + (set.status?.currentReplicas ?? 0);
+    }
+    return useCurrent ? { rev: state.current.metadata!.name!, tpl: currentTpl } : { rev: state.update.metadata!.name!, tpl: undefined };
+  };
+  const replicas: Array<Pod | undefined> = new Array(want).fill(undefined);
+  const condemned: Pod[] = [];
+  for (const p of pods) {
+    const o = podOrdinal(set, p)!;
+    if (o >= start && o < start + want) replicas[o - start] = p;
+    else condemned.push(p);
+  }
+  condemned.sort((a, b) => podOrdinal(set, b)! - podOrdinal(set, a)!);
+  const healthy = (p: Pod | undefined) => !!p && isRunningAndReady(p) && !isTerminating(p);
+  const firstUnhealthy = replicas.find((p) => !healthy(p)) ?? [...condemned].reverse().find((p) => !healthy(p));
 
-  // Replicas: create missing ones, replace failed ones, and (ordered) wait on unhealthy ones.
-  let allHealthy = true;
-  for (let ord = start; ord < start + want; ord++) {
-    const p = byOrdinal.get(ord);
-    if (p && (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') && !terminating(p)) {
+  // Live replicas: replace finished pods, create missing ones, (ordered) wait on unhealthy ones.
+  for (let i = 0; i < want; i++) {
+    const ord = start + i;
+    let p = replicas[i];
+    if (p && (p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded') && !isTerminating(p)) {
+      const failed = p.status?.phase === 'Failed';
+      void ctx.recorder.event(eventRef(set), failed ? 'Warning' : 'Normal', failed ? 'RecreatingFailedPod' : 'RecreatingTerminatedPod', `StatefulSet ${set.metadata!.namespace}/${set.metadata!.name} is recreating ${failed ? 'failed' : 'terminated'} Pod ${p.metadata!.name}`);
       await deletePod(ctx, set, p);
-      allHealthy = false;
-      if (!parallel) return;
-      continue;
+      p = replicas[i] = undefined;
     }
     if (!p) {
-      await createPod(ctx, set, ord, updateRev);
-      allHealthy = false;
-      if (!parallel) return;
+      if (claimsStale(ctx, set, `${set.metadata!.name}-${ord}`)) return;
+      const { rev, tpl } = versionFor(ord);
+      await createPod(ctx, set, ord, rev, tpl);
+      if (monotonic) return;
       continue;
     }
-    if (terminating(p) || !isRunningAndReady(p)) {
-      allHealthy = false;
-      if (!parallel) return;
-    }
+    if (monotonic && (isTerminating(p) || !isRunningAndReady(p) || !isRunningAndAvailable(p, minReady, now))) return;
+    if (!isTerminating(p)) await fixClaims(ctx, set, p);
   }
+  for (const p of condemned) if (!isTerminating(p)) await fixClaims(ctx, set, p);
   // Scale down: highest ordinal first; ordered waits for each termination.
   for (const p of condemned) {
-    if (terminating(p)) {
-      if (!parallel) return;
+    if (isTerminating(p)) {
+      if (monotonic) return;
       continue;
     }
-    if (!parallel && !allHealthy) return;
+    if (monotonic && p !== firstUnhealthy && !isRunningAndAvailable(p, minReady, now)) return;
     await deletePod(ctx, set, p);
-    if (!parallel) return;
+    if (monotonic) return;
   }
-  if (set.spec?.updateStrategy?.type === 'OnDelete' || !allHealthy) return;
-  // RollingUpdate: from the highest ordinal down to the partition, one pod at a time.
-  const partition = set.spec?.updateStrategy?.rollingUpdate?.partition ?? 0;
-  for (let ord = start + want - 1; ord >= start + partition; ord--) {
-    const p = byOrdinal.get(ord);
-    if (!p) return;
-    if (revisionOf(p) !== updateRev && !terminating(p)) {
+  if (strategy?.type === 'OnDelete') return;
+  // RollingUpdate: from the highest ordinal down to the partition, maxUnavailable at a time.
+  const updateMin = strategy?.rollingUpdate?.partition ?? 0;
+  const unavailable = replicas.filter((p) => !p || isTerminating(p) || !isRunningAndAvailable(p, minReady, now)).length;
+  let budget = (strategy?.rollingUpdate ? maxUnavailable(set) : 1) - unavailable;
+  for (let i = want - 1; i >= updateMin && budget > 0; i--) {
+    const p = replicas[i];
+    if (p && podRevision(p) !== state.update.metadata!.name && !isTerminating(p)) {
       await deletePod(ctx, set, p);
-      return;
+      budget--;
     }
-    if (!isRunningAndReady(p) || terminating(p)) return;
+  }
+}
+
+/** Upstream PodClaimIsStale: a claim of the pod is still being deleted (the pod must wait). */
+function claimsStale(ctx: StatefulSetSyncContext, set: StatefulSet, podName: string): boolean {
+  return (set.spec?.volumeClaimTemplates ?? []).some(
+    (c) => !!(ctx.claims.get(`${set.metadata!.namespace}/${claimName(c.metadata!.name!, podName)}`) as PersistentVolumeClaim | undefined)?.metadata?.deletionTimestamp,
+  );
+}
+
+/** Upstream UpdatePodClaimForRetentionPolicy: sets the ownerReferences of the pod's claims. */
+async function fixClaims(ctx: StatefulSetSyncContext, set: StatefulSet, pod: Pod): Promise<void> {
+  const ns = set.metadata!.namespace!;
+  for (const c of set.spec?.volumeClaimTemplates ?? []) {
+    const claim = ctx.claims.get(`${ns}/${claimName(c.metadata!.name!, pod.metadata!.name!)}`) as PersistentVolumeClaim | undefined;
+    if (!claim || claim.metadata?.deletionTimestamp) continue;
+    const refs = claimOwnerRefs(claim, set, pod);
+    if (!refs) continue;
+    const metadata = { ...claim.metadata, ownerReferences: refs.length ? refs : undefined };
+    try {
+      await ctx.client.update(PVC_REF(ns), { ...(claim as KubeObject), metadata } as KubeObject);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
   }
 }
 
 /** Creates the pod's claims (when missing), then the pod; records SuccessfulCreate. */
-async function createPod(ctx: StatefulSetSyncContext, set: StatefulSet, ordinal: number, revision: string): Promise<void> {
+async function createPod(ctx: StatefulSetSyncContext, set: StatefulSet, ordinal: number, revision: string, template?: PodTemplateSpec): Promise<void> {
   const ns = set.metadata!.namespace!;
-  const pod = newStatefulPod(set, ordinal, revision);
+  const pod = newStatefulPod(set, ordinal, revision, template);
   const podName = pod.metadata!.name!;
   const setName = set.metadata!.name!;
   for (const c of set.spec?.volumeClaimTemplates ?? []) {
-    const claimName = `${c.metadata!.name}-${podName}`;
+    const name = claimName(c.metadata!.name!, podName);
+    if (ctx.claims.get(`${ns}/${name}`)) continue;
     const pvc: PersistentVolumeClaim = {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: { name: claimName, namespace: ns, labels: { ...(set.spec?.selector?.matchLabels ?? {}), ...(c.metadata?.labels ?? {}) }, ...(c.metadata?.annotations ? { annotations: { ...c.metadata.annotations } } : {}) },
+      metadata: { name, namespace: ns, labels: { ...(set.spec?.selector?.matchLabels ?? {}), ...(c.metadata?.labels ?? {}) }, ...(c.metadata?.annotations ? { annotations: { ...c.metadata.annotations } } : {}) },
       spec: structuredClone(c.spec ?? {}),
     };
+    const refs = claimOwnerRefs(pvc, set, pod);
+    if (refs?.length) pvc.metadata!.ownerReferences = refs;
     try {
       await ctx.client.create(PVC_REF(ns), pvc as KubeObject);
-      void ctx.recorder.event(eventRef(set), 'Normal', 'SuccessfulCreate', `create Claim ${claimName} Pod ${podName} in StatefulSet ${setName} success`);
+      void ctx.recorder.event(eventRef(set), 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${podName} in StatefulSet ${setName} success`);
     } catch (e) {
       if (isAlreadyExists(e)) continue;
-      void ctx.recorder.event(eventRef(set), 'Warning', 'FailedCreate', `create Claim ${claimName} for Pod ${podName} in StatefulSet ${setName} failed error: ${errMessage(e)}`);
+      void ctx.recorder.event(eventRef(set), 'Warning', 'FailedCreate', `create Claim ${name} for Pod ${podName} in StatefulSet ${setName} failed error: ${errMessage(e)}`);
       throw e;
     }
   }
@@ -213,21 +230,23 @@ async function deletePod(ctx: StatefulSetSyncContext, set: StatefulSet, p: Pod):
   }
 }
 
-/** Upstream status: counts over the set's pods, and currentRevision advancing once a roll completes. */
-export function calculateStatus(set: StatefulSet, pods: Pod[], currentRev: string, updateRev: string, nowMs: number): StatefulSetStatus {
+/**
+ * Upstream status (updateStatus + completeRollingUpdate): counts over the set's pods; once
+ * every pod runs the update revision and is ready, currentRevision := updateRevision.
+ */
+export function calculateStatus(set: StatefulSet, pods: Pod[], currentRev: string, updateRev: string, nowMs: number, collisionCount?: number): StatefulSetStatus {
   const minReady = set.spec?.minReadySeconds ?? 0;
   let replicas = 0, ready = 0, available = 0, current = 0, updated = 0;
   for (const p of pods) {
     replicas++;
     if (isRunningAndReady(p)) {
       ready++;
-      if (isPodAvailable(p, minReady, nowMs)) available++;
+      if (isRunningAndAvailable(p, minReady, nowMs)) available++;
     }
-    if (terminating(p)) continue;
-    if (revisionOf(p) === currentRev) current++;
-    if (revisionOf(p) === updateRev) updated++;
+    if (isTerminating(p)) continue;
+    if (podRevision(p) === currentRev) current++;
+    if (podRevision(p) === updateRev) updated++;
   }
-  const want = set.spec?.replicas ?? 1;
   const status: StatefulSetStatus = {
     observedGeneration: set.metadata?.generation,
     replicas,
@@ -237,10 +256,9 @@ export function calculateStatus(set: StatefulSet, pods: Pod[], currentRev: strin
     availableReplicas: available,
     currentRevision: currentRev,
     updateRevision: updateRev,
-    collisionCount: set.status?.collisionCount ?? 0,
+    collisionCount: collisionCount ?? set.status?.collisionCount ?? 0,
   };
-  // Upstream completeRollingUpdate: the roll is done when every pod runs the update revision.
-  if ((set.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate' && updated === want && ready === want && replicas === want) {
+  if ((set.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate' && updated === replicas && ready === replicas) {
     status.currentRevision = updateRev;
     status.currentReplicas = updated;
   }

@@ -186,3 +186,94 @@ function parse(input: string): CronSchedule {
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------
+// Next activation (robfig/cron Schedule.Next) in an IANA time zone, through Intl.
+
+const MINUTE_MS = 60_000;
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The time zone of this process (what Go's time.Local is to upstream's controller). */
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** Wall-clock time of instant `ms` in `timeZone`, as milliseconds of the same wall time in UTC. */
+export function wallTimeIn(ms: number, timeZone: string): number {
+  let f = zoneFormatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    zoneFormatters.set(timeZone, f);
+  }
+  const p: Record<string, number> = {};
+  for (const part of f.formatToParts(new Date(ms))) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) + (((ms % 1000) + 1000) % 1000);
+}
+
+/** UTC offset of `timeZone` at instant `ms`, in milliseconds (east positive). */
+export function zoneOffsetMs(ms: number, timeZone: string): number {
+  return wallTimeIn(ms, timeZone) - ms;
+}
+
+/** The instants whose wall time in `timeZone` is `wall` (none in a DST gap, two in an overlap), ascending. */
+function instantsOfWall(wall: number, timeZone: string): number[] {
+  const out = new Set<number>();
+  for (const probe of [wall - 86_400_000, wall, wall + 86_400_000]) {
+    const t = wall - zoneOffsetMs(probe, timeZone);
+    if (wallTimeIn(t, timeZone) === wall) out.add(t);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Formats instant `ms` as RFC 3339 in `timeZone` (Go's time.RFC3339: seconds, `Z` for a zero offset). */
+export function formatRFC3339(ms: number, timeZone = 'UTC'): string {
+  const wall = wallTimeIn(ms, timeZone);
+  const offMin = Math.round((wall - ms) / MINUTE_MS);
+  const base = new Date(wall - (((wall % 1000) + 1000) % 1000)).toISOString().slice(0, 19);
+  if (offMin === 0) return `${base}Z`;
+  const a = Math.abs(offMin);
+  return `${base}${offMin < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+function dayMatches(f: CronFields, d: Date): boolean {
+  const dom = f.daysOfMonth.has(d.getUTCDate());
+  const dow = f.daysOfWeek.has(d.getUTCDay());
+  return f.daysOfMonthStar || f.daysOfWeekStar ? dom && dow : dom || dow;
+}
+
+/**
+ * The first activation of `schedule` strictly after instant `afterMs` (robfig/cron Next):
+ * "@every" is the second-truncated `afterMs` plus the whole-second interval; field schedules
+ * are matched in wall time of the schedule's TZ= zone, else `timeZone`, else this process's
+ * zone. Wall times that a DST gap skips do not fire; an ambiguous one fires at its first
+ * instant. Undefined when nothing matches within five years (e.g. "0 0 30 2 *").
+ */
+export function nextCronTime(schedule: CronSchedule, afterMs: number, timeZone?: string): number | undefined {
+  if (schedule.kind === 'every') {
+    const delay = Math.max(1000, schedule.everyMs - (schedule.everyMs % 1000));
+    return afterMs - (((afterMs % 1000) + 1000) % 1000) + delay;
+  }
+  const f = schedule.fields;
+  const tz = schedule.timeZone ?? timeZone ?? localTimeZone();
+  // Wall time of the next whole minute after afterMs (seconds are always 0 in the standard grammar).
+  const startWall = wallTimeIn(afterMs, tz);
+  let w = Math.floor(startWall / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+  const yearLimit = new Date(w).getUTCFullYear() + 5;
+  for (;;) {
+    const d = new Date(w);
+    if (d.getUTCFullYear() > yearLimit) return undefined;
+    if (!f.months.has(d.getUTCMonth() + 1)) {
+      w = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    } else if (!dayMatches(f, d)) {
+      w = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+    } else if (!f.hours.has(d.getUTCHours())) {
+      w = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours() + 1);
+    } else if (!f.minutes.has(d.getUTCMinutes())) {
+      w += MINUTE_MS;
+    } else {
+      const t = instantsOfWall(w, tz).find((x) => x > afterMs);
+      if (t !== undefined) return t;
+      w += MINUTE_MS;
+    }
+  }
+}

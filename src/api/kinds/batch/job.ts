@@ -15,6 +15,7 @@ import { column, humanDuration } from '../core/printers.js';
 import { defaultPodTemplateSpec, validatePodTemplateSpec } from '../core/index.js';
 import { hasTrueCondition, int, validateStatusCounters } from '../common.js';
 import { SELECTOR_MISMATCH, workloadTable, podTemplateSpec } from '../apps/workload.js';
+import { validateJobPolicies } from './jobpolicies.js';
 
 /** Label (and selector key) holding the Job's uid. */
 export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
@@ -128,6 +129,7 @@ export function validateJobSpec(specIn: unknown, path: string): FieldError[] {
       errs.push(fieldErrors.notSupported(`${path}.podReplacementPolicy`, spec.podReplacementPolicy, ['Failed']));
     }
   }
+  errs.push(...validateJobPolicies(spec, path));
   const template = obj(spec.template);
   errs.push(...validatePodTemplateSpec(template, `${path}.template`));
   const restartPolicy = obj(template.spec).restartPolicy;
