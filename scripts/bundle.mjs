@@ -5,7 +5,8 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { main: 'dist/src/cli/main.js' },
+  // The controller-manager/scheduler worker thread is an entry of its own (src/cli/components.ts).
+  entryPoints: { main: 'dist/src/cli/main.js', 'components-worker': 'dist/src/cli/components-worker.js' },
   outdir: 'dist/bundle',
   bundle: true,
   splitting: true,

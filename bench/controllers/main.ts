@@ -10,11 +10,12 @@
  * RSS during each phase. The peer figure is KWOK's published rate (~20 pods/s created).
  *
  *   npx tsc -p tsconfig.json && node scripts/bundle.mjs
- *   node dist/bench/controllers/main.js [--quick] [--replicas N] [--nodes M] [--profile]
- * `--profile` runs the server under `node --cpu-prof` and prints where its CPU went.
+ *   node dist/bench/controllers/main.js [--quick] [--replicas N] [--nodes M] [--phases 1-3] [--profile]
+ * `--profile` runs the server under `node --cpu-prof`, prints where its CPU went and keeps the
+ * profile (its path is printed) for `node dist/bench/util/cpuprofile.js FILE --callers NAME`.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { printProfile } from '../util/cpuprofile.js';
@@ -35,10 +36,15 @@ const REPLICAS = Number(flag('--replicas') ?? (QUICK ? 1000 : 10_000));
 const NODES = Number(flag('--nodes') ?? (QUICK ? 50 : 500));
 const NS = 'bench';
 const PROFILE = argv.includes('--profile');
+const PHASES = Number(flag('--phases') ?? 3);
+/** --reads: the per-phase request log lists reads (GET/LIST/WATCH) too. */
+const READS = argv.includes('--reads');
 const PHASE_LIMIT_MS = Number(flag('--limit-s') ?? 600) * 1000;
 
 interface Phase {
   name: string;
+  /** Writes (POST/PUT/PATCH/DELETE) the server answered during the phase, by `VERB resource[/sub]`. */
+  writes: Map<string, number>;
   /** Milestones: label → ms since the phase began. */
   marks: Array<[string, number]>;
   totalMs: number;
@@ -59,10 +65,25 @@ interface DeploymentStatus {
 }
 
 /** Runs `until` every 250 ms while measuring CPU/RSS; `marks` are recorded by the callback. */
+/** `apiserver_request_total` summed by `VERB resource[/subresource]`, writes only unless --reads. */
+async function writeCounts(agent: Agent, t: Target): Promise<Map<string, number>> {
+  const text = (await callOk(agent, t, 200, 'GET', '/metrics')).body;
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    if (!READS && !['POST', 'PUT', 'PATCH', 'DELETE', 'DELETECOLLECTION'].includes(labels['verb']!)) continue;
+    const key = `${labels['verb']} ${labels['resource']}${labels['subresource'] ? `/${labels['subresource']}` : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
 async function phase(name: string, pids: [number, number], start: () => Promise<void>, poll: (mark: (label: string) => void, elapsed: () => number) => Promise<boolean>): Promise<Phase> {
   log(`phase: ${name}`);
   const marks: Array<[string, number]> = [];
   const seen = new Set<string>();
+  const w0 = await writeCounts(phaseAgent!, phaseTarget!);
   const w = cpuWindow(pids);
   let serverPeakRss = rssMB(pids[0]);
   let simPeakRss = rssMB(pids[1]);
@@ -84,7 +105,10 @@ async function phase(name: string, pids: [number, number], start: () => Promise<
   }
   const totalMs = elapsed();
   const r = w();
-  return { name, marks, totalMs, serverPct: r.pct[0]!, simPct: r.pct[1]!, othersPct: r.othersPct, serverPeakRss, simPeakRss };
+  const writes = new Map<string, number>();
+  for (const [k, n] of await writeCounts(phaseAgent!, phaseTarget!)) if (n - (w0.get(k) ?? 0) > 0) writes.set(k, n - (w0.get(k) ?? 0));
+  log(`  ${READS ? 'requests' : 'writes'}: ${[...writes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  return { name, writes, marks, totalMs, serverPct: r.pct[0]!, simPct: r.pct[1]!, othersPct: r.othersPct, serverPeakRss, simPeakRss };
 }
 
 function deployment(replicas: number): unknown {
@@ -106,6 +130,9 @@ function deployment(replicas: number): unknown {
   };
 }
 
+let phaseAgent: Agent | undefined;
+let phaseTarget: Target | undefined;
+
 async function getJson<T>(agent: Agent, t: Target, path: string): Promise<T> {
   return JSON.parse((await callOk(agent, t, 200, 'GET', path)).body) as T;
 }
@@ -117,6 +144,8 @@ async function main(): Promise<void> {
   const server = await startOwnedServer(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
   const t = await targetFromKubeconfig(server.kubeconfig);
   const agent = agentFor(t, 8);
+  phaseAgent = agent;
+  phaseTarget = t;
   log(`server pid ${server.pid}; registering ${NODES} simulated nodes`);
   const cfg: ChildConfig = { kubeconfig: server.kubeconfig, nodes: NODES, leaseRenewMs: 10_000, statusUpdateMs: 60_000, maxInFlight: 64, leaseWrite: 'update', pendingStage: false };
   const child = track(fork(fileURLToPath(new URL('../simnodes/child.js', import.meta.url)), [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
@@ -157,7 +186,7 @@ async function main(): Promise<void> {
       }),
   );
 
-  phases.push(
+  if (PHASES >= 2) phases.push(
     await phase('rolling update (maxSurge 25%, maxUnavailable 25%)', pids,
       async () => {
         const patch = { spec: { template: { metadata: { annotations: { 'bench.k8ts.dev/rev': '2' } } } } };
@@ -173,19 +202,27 @@ async function main(): Promise<void> {
       }),
   );
 
-  const podCount = (await getJson<{ items: unknown[] }>(agent, t, `/api/v1/namespaces/${NS}/pods`)).items.length;
-  const objects = podCount + (await rsCount()) + 1;
-  phases.push(
-    await phase(`namespace deleted (${fmt(objects)} workload objects + events)`, pids,
-      async () => { await callOk(agent, t, 200, 'DELETE', `/api/v1/namespaces/${NS}`); },
-      async (mark) => {
-        const r = await call(agent, t, 'GET', `/api/v1/namespaces/${NS}/pods?limit=1`).catch(() => undefined);
-        if (r && r.status === 200 && (JSON.parse(r.body) as { items: unknown[] }).items.length === 0) mark('no pods left');
-        const ns = await call(agent, t, 'GET', `/api/v1/namespaces/${NS}`).catch(() => undefined);
-        if (ns?.status === 404) { mark('namespace gone'); return true; }
-        return false;
-      }),
-  );
+  if (PHASES >= 3) {
+    const podCount = (await getJson<{ items: unknown[] }>(agent, t, `/api/v1/namespaces/${NS}/pods`)).items.length;
+    const objects = podCount + (await rsCount()) + 1;
+    let lastPodPoll = -Infinity;
+    phases.push(
+      await phase(`namespace deleted (${fmt(objects)} workload objects + events)`, pids,
+        async () => { await callOk(agent, t, 200, 'DELETE', `/api/v1/namespaces/${NS}`); },
+        async (mark, elapsed) => {
+          // A LIST with a limit reads storage (past 10k tombstones once pods are gone): every
+          // 2 s only, so that the bench does not load the server it measures.
+          if (elapsed() - lastPodPoll >= 2000) {
+            lastPodPoll = elapsed();
+            const r = await call(agent, t, 'GET', `/api/v1/namespaces/${NS}/pods?limit=1`).catch(() => undefined);
+            if (r && r.status === 200 && (JSON.parse(r.body) as { items: unknown[] }).items.length === 0) mark('no pods left');
+          }
+          const ns = await call(agent, t, 'GET', `/api/v1/namespaces/${NS}`).catch(() => undefined);
+          if (ns?.status === 404) { mark('namespace gone'); return true; }
+          return false;
+        }),
+    );
+  }
 
   child.kill('SIGTERM');
   await stopServer(server);
@@ -193,18 +230,19 @@ async function main(): Promise<void> {
 
   const rows = phases.map((p) => {
     const marks = p.marks.map(([l, ms]) => `${l} ${fmt(ms / 1000)} s`).join('; ');
-    return `| ${p.name} | ${fmt(p.totalMs / 1000)} s | ${marks} | ${fmt(p.serverPct)}% | ${fmt(p.serverPeakRss)} MB | ${fmt(p.simPct)}% | ${fmt(p.simPeakRss)} MB |`;
+    const writes = [...p.writes.values()].reduce((a, b) => a + b, 0);
+    return `| ${p.name} | ${fmt(p.totalMs / 1000)} s | ${marks} | ${fmt(writes)} | ${fmt(p.serverPct)}% | ${fmt(p.serverPeakRss)} MB | ${fmt(p.simPct)}% | ${fmt(p.simPeakRss)} MB |`;
   });
   const first = phases[0]!;
   const rate = (REPLICAS * 1000) / first.totalMs;
   console.log(`\n### Controllers bench (${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} cores, load ${fmt(load0)} → ${fmt(load1)})\n`);
-  console.log('| phase | total | milestones | server CPU | server peak RSS | sim CPU | sim peak RSS |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| phase | total | milestones | API writes | server CPU | server peak RSS | sim CPU | sim peak RSS |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
   console.log(`\nGoal: ${REPLICAS} replicas Ready in < 60 s: ${first.totalMs < 60_000 ? '✓' : '✗'} (${fmt(first.totalMs / 1000)} s, ${fmt(rate)} pods/s end to end; KWOK publishes ~20 pods/s created).`);
   if (PROFILE) {
+    // Kept for `node dist/bench/util/cpuprofile.js <file> --callers <function>`.
     for (const f of readdirSync(profDir).filter((x) => x.endsWith('.cpuprofile'))) printProfile(join(profDir, f), 40, (l) => console.error(l));
-    rmSync(profDir, { recursive: true, force: true });
   }
   process.exit(0);
 }

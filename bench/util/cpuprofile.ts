@@ -44,8 +44,8 @@ const shortUrl = (url: string): string => {
   return url.replace(/^node:/, 'node:');
 };
 
-/** Reads and summarises a profile. `idle` samples ("(idle)") are reported apart. */
-export function summarizeProfile(path: string): ProfileSummary {
+/** A profile with its nodes by id and each node's parent. */
+function loadProfile(path: string): { p: Profile; byId: Map<number, ProfileNode>; parent: Map<number, number> } {
   const p = JSON.parse(readFileSync(path, 'utf8')) as Profile;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
@@ -53,6 +53,12 @@ export function summarizeProfile(path: string): ProfileSummary {
     byId.set(n.id, n);
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
+  return { p, byId, parent };
+}
+
+/** Reads and summarises a profile. `idle` samples ("(idle)") are reported apart. */
+export function summarizeProfile(path: string): ProfileSummary {
+  const { p, byId, parent } = loadProfile(path);
   const selfUs = new Map<number, number>();
   for (let i = 0; i < p.samples.length; i++) {
     const dt = p.timeDeltas[i + 1] ?? 0; // the delta after a sample is the time it stood for
@@ -108,11 +114,34 @@ export function printProfile(path: string, top = 25, out: (line: string) => void
   for (const e of s.byFile.slice(0, top)) out(`${e.selfMs.toFixed(0).padStart(7)} ms ${pc(e.selfMs)}  ${e.name}`);
 }
 
+/**
+ * Who calls the functions whose `name url:line` contains `match`: inclusive ms per chain of
+ * the `depth` nearest callers (outermost match in a stack counts once), largest first.
+ */
+export function callersOf(path: string, match: string, depth = 4): Array<{ chain: string; ms: number }> {
+  const { p, byId, parent } = loadProfile(path);
+  const name = (n: ProfileNode): string => `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const chains = new Map<string, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    const dt = Math.max(0, p.timeDeltas[i + 1] ?? 0);
+    let hit: number | undefined;
+    for (let cur: number | undefined = p.samples[i]; cur !== undefined; cur = parent.get(cur)) if (name(byId.get(cur)!).includes(match)) hit = cur;
+    if (hit === undefined) continue;
+    const parts: string[] = [];
+    for (let cur = parent.get(hit); cur !== undefined && parts.length < depth; cur = parent.get(cur)) parts.push(name(byId.get(cur)!));
+    const chain = parts.join(' < ');
+    chains.set(chain, (chains.get(chain) ?? 0) + dt / 1000);
+  }
+  return [...chains].map(([chain, ms]) => ({ chain, ms })).sort((a, b) => b.ms - a.ms);
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const file = process.argv[2];
   if (!file) {
-    console.error('usage: node dist/bench/util/cpuprofile.js <file.cpuprofile> [top]');
+    console.error('usage: node dist/bench/util/cpuprofile.js <file.cpuprofile> [top] | <file> --callers <match> [depth]');
     process.exit(2);
   }
-  printProfile(file, Number(process.argv[3] ?? 25));
+  if (process.argv[3] === '--callers') {
+    for (const c of callersOf(file, process.argv[4] ?? '', Number(process.argv[5] ?? 4)).slice(0, 15)) console.log(`${c.ms.toFixed(0).padStart(7)} ms  ${c.chain}`);
+  } else printProfile(file, Number(process.argv[3] ?? 25));
 }

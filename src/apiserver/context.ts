@@ -4,6 +4,7 @@
  * (`/registry/_allocations/...`), so two servers sharing one etcd never hand out the same
  * address.
  */
+import { clone } from '../apimachinery/patch/jsonvalue.js';
 import type { KubeObject, ResourceDef, ResourceRegistry, StrategyContext } from '../api/resource.js';
 import type { WatchCache } from './registry/watchcache.js';
 import { objectKey, resourcePrefix } from './registry/keys.js';
@@ -63,13 +64,13 @@ export function createStrategyContext(
       if (!def) return undefined;
       const c = readyCache(def);
       const hit = c?.getByKey(objectKey(def, namespace ?? '', name));
-      return hit ? structuredClone(hit) : store.tryGet(def, namespace ?? '', name);
+      return hit ? clone(hit) : store.tryGet(def, namespace ?? '', name);
     },
     async list(group, resource, namespace): Promise<KubeObject[]> {
       const def = registry.byResource(group, resource);
       if (!def) return [];
       const c = readyCache(def);
-      if (c) return c.list(namespace && def.namespaced ? resourcePrefix(def, namespace) : undefined).items.map((o) => structuredClone(o));
+      if (c) return c.list(namespace && def.namespaced ? resourcePrefix(def, namespace) : undefined).items.map((o) => clone(o));
       return (await store.list(def, { namespace })).items;
     },
     async allocateClusterIP(want) {

@@ -25,6 +25,7 @@ import { createOpenAPIHandler } from './openapi/routes.js';
 import { VERSION_INFO } from './version.js';
 import { startEventTTL } from './eventttl.js';
 import { QuotaAdmission } from './admission/index.js';
+import { RequestCounter } from './metrics/requests.js';
 
 /** Options of {@link startAPIServer}. */
 export interface APIServerOptions {
@@ -64,14 +65,16 @@ export interface APIServer {
    * Serves `GET /debug/<name>` (authenticated) with the JSON `fn` returns: components of
    * the same process (the scheduler's queue) show their state there. Returns an unregister.
    */
-  registerDebug(name: string, fn: () => unknown): () => void;
+  registerDebug(name: string, fn: () => unknown | Promise<unknown>): () => void;
+  /** Requests served so far (`apiserver_request_total` on /metrics). */
+  requests: RequestCounter;
   /** Deletes expired Events now (the sweeper also runs every minute); resolves to the count. */
   sweepEvents(): Promise<number>;
   close(): Promise<void>;
 }
 
 /** Handlers of /debug/<name> (see APIServer.registerDebug). */
-type DebugHandlers = Map<string, () => unknown>;
+type DebugHandlers = Map<string, () => unknown | Promise<unknown>>;
 
 const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
@@ -81,6 +84,7 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
   const now = () => clock.now();
   const registry = new ResourceRegistry();
   const debug: DebugHandlers = new Map();
+  const requests = new RequestCounter();
   for (const def of builtinResources()) registry.register(def);
   for (const def of opts.extraResources ?? []) registry.register(def);
   const allocCfg: AllocatorConfig = { serviceCIDR: opts.allocators?.serviceCIDR ?? '10.43.0.0/16', nodePortRange: opts.allocators?.nodePortRange ?? [30000, 32767] };
@@ -132,6 +136,7 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
     if (path === '/metrics') {
       // Loaded on first scrape: prom-client is not needed to serve the API.
       const { controllerMetricsRegistry } = await import('../client/controller.js');
+      await requests.register(controllerMetricsRegistry);
       const text = await controllerMetricsRegistry.metrics();
       res.writeHead(200, { 'Content-Type': controllerMetricsRegistry.contentType, 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
@@ -140,14 +145,17 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
     if (path.startsWith('/debug/')) {
       const fn = debug.get(path.slice('/debug/'.length));
       if (!fn) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-      return writeObject(res, 200, fn());
+      return writeObject(res, 200, await fn());
     }
     if (path.startsWith('/openapi/')) {
       if (openapi(req, res)) return;
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
     const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
-    if (info.isResourceRequest) return rest.handle(req, res, info, url.searchParams);
+    if (info.isResourceRequest) {
+      requests.track(info, res);
+      return rest.handle(req, res, info, url.searchParams);
+    }
     return serveDiscovery(req, res, path);
   };
 
@@ -226,6 +234,7 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
     rest,
     ready,
     sweepEvents: () => eventTTL?.sweep() ?? Promise.resolve(0),
+    requests,
     registerDebug(name, fn) {
       debug.set(name, fn);
       return () => {

@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { runServer } from './server.js';
-import { parseControllers } from '../controllermanager/index.js';
+import { parseControllers } from '../controllermanager/names.js';
 import { K8TS_VERSION } from '../apiserver/version.js';
 
 const program = new Command();

@@ -1,8 +1,10 @@
 /**
  * `k8ts server`: the control plane in one process. Opens the datastore, loads (or creates)
- * the PKI and join token, starts the API server over HTTPS, and writes the admin kubeconfig.
- * Later issues add the scheduler, the controller-manager and the local node agent here.
+ * the PKI and join token, starts the API server over HTTPS, and writes the admin kubeconfig;
+ * the controller-manager and the scheduler run in a worker thread (./components.ts), talking
+ * to it over loopback. The local node agent comes with a later issue.
  */
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openBackend } from '../storage/index.js';
@@ -11,11 +13,11 @@ import { createAuthenticator, ensureToken } from '../apiserver/auth/authn.js';
 import { writeKubeconfig } from '../apiserver/auth/kubeconfig.js';
 import { startAPIServer, type APIServer } from '../apiserver/server.js';
 import type { Backend } from '../storage/backend.js';
-import { parseControllers, startControllerManager } from '../controllermanager/index.js';
+import { parseControllers } from '../controllermanager/names.js';
+import { startComponents } from './components.js';
 import type { ZoneLimitOptions } from '../controllers/nodelifecycle/zones.js';
 import { RestClient } from '../client/rest.js';
 import type { SimulatedNodes } from '../sim/index.js';
-import type { SchedulerComponent } from '../scheduler/index.js';
 
 /** Options of {@link runServer} (the command's flags). */
 export interface ServerOptions {
@@ -97,18 +99,28 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
   await Promise.all([writeKubeconfig(kubeconfigPath, kc), o.writeKubeconfig ? writeKubeconfig(o.writeKubeconfig, kc) : undefined]);
   const connection = { server: api.url, ca: pki.caCertPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
   const wanted = o.disableControllers ? new Set<string>() : parseControllers(o.controllers ?? '*');
-  const controllers =
-    wanted.size === 0
-      ? undefined
-      : startControllerManager({ connection, controllers: [...wanted], nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, zoneLimits: o.zoneLimits, kubeApiQps: o.kubeApiQps, kubeApiBurst: o.kubeApiBurst, log });
-  let scheduler: SchedulerComponent | undefined;
-  let unregisterDebug: (() => void) | undefined;
-  if (!o.disableScheduler) {
-    const { startScheduler } = await import('../scheduler/index.js');
-    scheduler = await startScheduler({ connection, configFile: o.schedulerConfig, log });
-    const s = scheduler;
-    unregisterDebug = api.registerDebug('scheduler/queue', () => s.current()?.debugState() ?? { summary: 'this server does not lead the scheduler', pods: [] });
+  // A bad --scheduler-config fails the start here, before the worker thread runs it.
+  if (!o.disableScheduler && o.schedulerConfig) {
+    const { parseConfigFile } = await import('../scheduler/config.js');
+    await parseConfigFile(await readFile(o.schedulerConfig, 'utf8'));
   }
+  const components =
+    wanted.size === 0 && o.disableScheduler
+      ? undefined
+      : startComponents(
+          {
+            connection,
+            controllers: [...wanted],
+            nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs,
+            zoneLimits: o.zoneLimits,
+            kubeApiQps: o.kubeApiQps,
+            kubeApiBurst: o.kubeApiBurst,
+            scheduler: !o.disableScheduler,
+            schedulerConfig: o.schedulerConfig,
+          },
+          log,
+        );
+  const unregisterDebug = components && !o.disableScheduler ? api.registerDebug('scheduler/queue', () => components.schedulerDebug()) : undefined;
   let sim: { client: RestClient; nodes: SimulatedNodes } | undefined;
   if (o.simNodes && o.simNodes > 0) {
     const { startSimulatedNodes } = await import('../sim/index.js');
@@ -136,8 +148,7 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
         sim.client.close();
       }
       unregisterDebug?.();
-      await scheduler?.stop();
-      await controllers?.stop();
+      await components?.stop();
       await api.close();
       await backend.close();
     },

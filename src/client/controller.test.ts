@@ -130,6 +130,43 @@ test('requeueAfterMs re-adds the key after the delay', async () => {
   await run;
 });
 
+test('paceByDuration: a key whose reconcile took D ms waits D ms before the next one; cheap keys never wait', async () => {
+  const clock = new FakeClock();
+  const calls: string[] = [];
+  const c = new Controller({
+    name: 'paced',
+    clock,
+    paceByDuration: true,
+    reconcile: async (k) => {
+      calls.push(k);
+      if (k === 'big') clock.step(40); // a slow sync
+    },
+  });
+  const ac = new AbortController();
+  const run = c.run(ac.signal);
+  c.enqueue('big');
+  await flush();
+  assert.deepEqual(calls, ['big']);
+  // Events for it right after: batched and held until 40 ms after the sync ended.
+  c.enqueue('big');
+  c.enqueue('big');
+  c.enqueue('small');
+  await flush();
+  assert.deepEqual(calls, ['big', 'small']);
+  clock.step(39);
+  await flush();
+  assert.deepEqual(calls, ['big', 'small']);
+  clock.step(1);
+  await flush();
+  assert.deepEqual(calls, ['big', 'small', 'big']);
+  // The small key is never delayed.
+  c.enqueue('small');
+  await flush();
+  assert.deepEqual(calls, ['big', 'small', 'big', 'small']);
+  ac.abort();
+  await run;
+});
+
 test('several workers run distinct keys in parallel but never one key twice at once', async () => {
   const active = new Map<string, number>();
   let maxPerKey = 0;

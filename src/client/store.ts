@@ -39,7 +39,8 @@ export const ORPHANS_INDEX = 'orphans';
 /** A keyed object cache with secondary indexes. Synchronous; single-threaded by construction. */
 export class Indexer<T extends KubeObject = KubeObject> {
   private readonly items = new Map<string, T>();
-  private readonly indices = new Map<string, Map<string, Set<string>>>();
+  // index name -> index value -> key -> object (objects held directly: byIndex needs no lookups).
+  private readonly indices = new Map<string, Map<string, Map<string, T>>>();
   private readonly funcs = new Map<string, IndexFunc>();
   /** The resourceVersion given to the last replace(). */
   lastSyncResourceVersion = '';
@@ -52,7 +53,7 @@ export class Indexer<T extends KubeObject = KubeObject> {
   addIndex(name: string, fn: IndexFunc): void {
     if (this.funcs.has(name)) throw new Error(`index ${name} already exists`);
     this.funcs.set(name, fn);
-    const idx = new Map<string, Set<string>>();
+    const idx = new Map<string, Map<string, T>>();
     this.indices.set(name, idx);
     for (const [k, o] of this.items) this.indexOne(name, fn, k, o);
   }
@@ -61,8 +62,8 @@ export class Indexer<T extends KubeObject = KubeObject> {
     const idx = this.indices.get(name)!;
     for (const v of fn(obj)) {
       let s = idx.get(v);
-      if (!s) idx.set(v, (s = new Set()));
-      s.add(key);
+      if (!s) idx.set(v, (s = new Map()));
+      s.set(key, obj);
     }
   }
 
@@ -146,10 +147,18 @@ export class Indexer<T extends KubeObject = KubeObject> {
     return this.items.size;
   }
 
+  /** How many objects index `name` has under `value` (no copy). Throws if the index does not exist. */
+  indexSize(name: string, value: string): number {
+    const idx = this.indices.get(name);
+    if (!idx) throw new Error(`index ${name} does not exist`);
+    return idx.get(value)?.size ?? 0;
+  }
+
   /** Objects whose index `name` has `value`. Throws if the index does not exist. */
   byIndex(name: string, value: string): T[] {
     const idx = this.indices.get(name);
     if (!idx) throw new Error(`index ${name} does not exist`);
-    return [...(idx.get(value) ?? [])].map((k) => this.items.get(k)!);
+    const s = idx.get(value);
+    return s ? [...s.values()] : [];
   }
 }

@@ -34,7 +34,9 @@ test('--sim-nodes: simulated nodes inside the server, Ready in kubectl, a bound 
 test('--controllers=*,-node-lifecycle-controller: a cordoned node gets no taint', async () => {
   const server = await startServer({ extraArgs: ['--sim-nodes', '1', '--controllers', '*,-node-lifecycle-controller'] });
   try {
-    assert.match(server.output(), /starting taint-eviction-controller/);
+    // The controller-manager runs in its own thread: its leader line comes when it leads.
+    await waitFor('the controller-manager leads', async () => /starting taint-eviction-controller/.test(server.output()));
+    assert.doesNotMatch(server.output(), /starting [^\n]*node-lifecycle-controller/);
     await kubectlOk(server, ['cordon', 'sim-0']);
     await new Promise((r) => setTimeout(r, 1500));
     const node = JSON.parse(await kubectlOk(server, ['get', 'node', 'sim-0', '-o', 'json']));

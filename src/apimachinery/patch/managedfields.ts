@@ -149,6 +149,13 @@ export function withoutManagedFields(obj: JsonObject | undefined): JsonObject {
   return o;
 }
 
+/** A read-only view of `obj` without metadata.managedFields (two shallow copies; nothing below is copied). */
+function viewWithoutManagedFields(obj: JsonObject | undefined): JsonObject {
+  if (!obj || !isObject(obj.metadata) || !('managedFields' in obj.metadata)) return obj ?? {};
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
 /** Drops managers whose set became empty. */
 export function dropEmpty(managers: Managers): void {
   for (const [id, e] of managers) if (e.set.isEmpty()) managers.delete(id);
@@ -244,7 +251,8 @@ export function updateManagedFields(opts: UpdateManagedFieldsOptions): ManagedFi
   }
   // Upstream stops tracking an existing object whose managedFields are empty (or were reset).
   if (managers.size === 0 && opts.old?.metadata?.uid) return [];
-  recordUpdate(managers, withoutManagedFields(opts.old), withoutManagedFields(opts.updated), opts);
+  // compare() only reads its inputs: views, not deep copies, of the two objects.
+  recordUpdate(managers, viewWithoutManagedFields(opts.old), viewWithoutManagedFields(opts.updated), opts);
   capUpdateManagers(managers);
   return encodeManagedFields(managers);
 }

@@ -121,6 +121,7 @@ function shapeOf(v: unknown, schema: PatchSchema, names: string[]): Shape {
 export function compare(lhs: JsonObject, rhs: JsonObject, schema: PatchSchema): Comparison {
   const res: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
   const value = (l: unknown, r: unknown, pes: PathElement[], names: string[], entry: boolean, inNew: boolean): void => {
+    if (l === r && l !== undefined && !inNew) return; // one subtree on both sides: nothing changed below
     const ls = l === undefined ? undefined : shapeOf(l, schema, names);
     const rs = r === undefined ? undefined : shapeOf(r, schema, names);
     const shape = ls && rs && ls !== rs ? 'leaf' : (ls ?? rs)!;

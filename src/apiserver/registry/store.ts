@@ -4,6 +4,7 @@
  * separation, finalizers, graceful deletion, optimistic concurrency) around the kind's
  * Strategy, on top of a storage Backend.
  */
+import { clone } from '../../apimachinery/patch/jsonvalue.js';
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Backend } from '../../storage/backend.js';
@@ -154,7 +155,7 @@ export class ObjectStore {
 
   /** Creates an object (after generic preparation, the strategy, and validation). */
   async create(def: ResourceDef, namespace: string, input: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    const obj = structuredClone(input);
+    const obj = clone(input);
     obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
     obj.metadata = obj.metadata ?? {};
@@ -265,7 +266,7 @@ export class ObjectStore {
       let next: { update?: KubeObject; create?: KubeObject };
       let obj: KubeObject;
       try {
-        next = await mutate(current ? structuredClone(current) : undefined);
+        next = await mutate(current ? clone(current) : undefined);
         if (next.create) return { object: await this.create(def, namespace, next.create as KubeObject, opts), created: true };
         if (!current || !next.update) throw notFound(qr(def), name);
         obj = await this.prepareUpdate(def, current, next.update, opts.subresource, opts);
@@ -285,7 +286,7 @@ export class ObjectStore {
         obj.metadata.deletionTimestamp &&
         !obj.metadata.finalizers?.length &&
         !obj.metadata.deletionGracePeriodSeconds &&
-        !(def.strategy?.prepareForDelete?.(structuredClone(obj)) ?? false)
+        !(def.strategy?.prepareForDelete?.(clone(obj)) ?? false)
       ) {
         if (opts.dryRun) return { object: obj, created: false };
         try {
@@ -323,20 +324,20 @@ export class ObjectStore {
     const raw = subresource !== undefined && subresource !== 'status';
     let obj: KubeObject;
     if (raw) {
-      obj = structuredClone(input);
+      obj = clone(input);
     } else if (subresource === 'status') {
       // Status writes change status (and the fields the strategy names) only.
-      obj = structuredClone(current);
+      obj = clone(current);
       for (const f of def.strategy?.statusFields ?? ['status']) {
         if (input[f] === undefined) delete obj[f];
-        else obj[f] = structuredClone(input[f]);
+        else obj[f] = clone(input[f]);
       }
     } else {
-      obj = structuredClone(input);
+      obj = clone(input);
       if (def.subresources?.status) {
         for (const f of def.strategy?.statusFields ?? ['status']) {
           if (current[f] === undefined) delete obj[f];
-          else obj[f] = structuredClone(current[f]);
+          else obj[f] = clone(current[f]);
         }
       }
     }
@@ -364,7 +365,7 @@ export class ObjectStore {
     else delete m.generation;
     if (subresource === 'status') {
       // Metadata changes through status are ignored, as upstream.
-      obj.metadata = { ...structuredClone(cm), managedFields: m.managedFields ?? cm.managedFields };
+      obj.metadata = { ...clone(cm), managedFields: m.managedFields ?? cm.managedFields };
     }
     if (m.deletionTimestamp) {
       // While being deleted, finalizers may only be removed.

@@ -168,7 +168,9 @@ export function computePreFilterState(pod: Pod, constraints: SpreadConstraint[],
   const ns = podNamespace(pod);
   const affinity = requiredNodeAffinity(pod);
   const keys = constraints.map((c) => c.topologyKey);
-  cache.prune(nodes);
+  // Without constraints `nodes` is empty on purpose: pruning against it would empty the
+  // count cache that scoring shares (and every node's pods would be recounted each cycle).
+  if (constraints.length) cache.prune(nodes);
   const allKeys = [...new Set(keys)].sort().join('\x02');
   const counts = constraints.map((c) => {
     const counter = podCounter(c, ns);

@@ -405,3 +405,23 @@ test(`${NAME} queueing hints`, () => {
   ];
   for (const [name, o, n, want] of nodeCases) assert.equal(nodeEv!.hint!(pod, o, n), want, name);
 });
+
+test(`${NAME} a PreFilter without DoNotSchedule constraints keeps the per-node counts scoring cached`, () => {
+  const nodes = Array.from({ length: 100 }, (_, i) => makeNode(`n${i}`, { 'kubernetes.io/hostname': `n${i}` }));
+  const pods = nodes.flatMap((n) => fooPods(n.metadata!.name!, 2));
+  const { nis, pl } = setup(pods, nodes);
+  const pod = makePod('p', { foo: '' }, spread({ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { foo: '' } } }));
+  const cycle = () => {
+    const st = new CycleState();
+    const pi = info(pod);
+    assert.equal(pl.preFilter(st, pi, nis).status?.code, Code.Skip);
+    assert.equal(pl.preScore(st, pi, nis), undefined);
+    for (const ni of nis) assert.equal(pl.score(st, pi, ni).status, undefined);
+  };
+  cycle();
+  const cache = (pl as unknown as { cache: { nodeCount: number } }).cache;
+  assert.equal(cache.nodeCount, 100);
+  assert.equal(pl.preFilter(new CycleState(), info(pod), nis).status?.code, Code.Skip);
+  assert.equal(cache.nodeCount, 100, 'the next cycle reuses the counts instead of recounting every node');
+  cycle();
+});
