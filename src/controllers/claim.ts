@@ -1,6 +1,7 @@
 /**
- * Pod ownership for controllers that own pods through a selector (upstream's
- * ControllerRefManager.ClaimPods), shared by the ReplicaSet and Job controllers: orphans the
+ * Ownership for controllers that own objects through a selector (upstream's
+ * ControllerRefManager: ClaimPods for the ReplicaSet and Job controllers, ClaimReplicaSets
+ * for the Deployment controller): orphans the
  * selector matches are adopted (a strategic-merge patch of the controller ref, the pod's uid
  * as precondition) once a live GET shows the owner is not being deleted; owned pods the
  * selector no longer matches are released (the owner's entry deleted by uid). Pods of other
@@ -40,10 +41,21 @@ export interface ClaimOptions {
  * The pods the owner controls among `pods` (candidates: its own and its namespace's orphans)
  * after adopting and releasing. Errors other than NotFound are thrown after the whole pass.
  */
-export async function claimPods(o: ClaimOptions, pods: Pod[]): Promise<Pod[]> {
+export function claimPods(o: ClaimOptions, pods: Pod[]): Promise<Pod[]> {
+  return claimObjects(o, pods, PODS);
+}
+
+/** An object a controller may own (a pod, a ReplicaSet...). */
+type Child = { metadata?: { name?: string; namespace?: string; uid?: string; labels?: Record<string, string>; deletionTimestamp?: string; ownerReferences?: OwnerReference[] } };
+
+/**
+ * {@link claimPods} for any kind: `children` of resource `ref` (a Deployment claims its
+ * ReplicaSets with it, as upstream's ClaimReplicaSets).
+ */
+export async function claimObjects<T extends Child>(o: ClaimOptions, pods: T[], resource: (namespace?: string) => ResourceRef): Promise<T[]> {
   const uid = o.owner.metadata.uid!;
   const deleting = !!o.owner.metadata.deletionTimestamp;
-  const out: Pod[] = [];
+  const out: T[] = [];
   const errors: unknown[] = [];
   let canAdopt: boolean | undefined;
   for (const p of pods) {
@@ -53,13 +65,13 @@ export async function claimPods(o: ClaimOptions, pods: Pod[]): Promise<Pod[]> {
       if (ref) {
         if (ref.uid !== uid) continue;
         if (matches || !o.selector) out.push(p);
-        else if (!deleting) await releasePod(o, p);
+        else if (!deleting) await release(o, p, resource);
         continue;
       }
       if (!matches || deleting || p.metadata?.deletionTimestamp) continue;
       canAdopt ??= await ownerNotDeleting(o);
       if (!canAdopt) continue;
-      out.push(await adoptPod(o, p));
+      out.push(await adopt(o, p, resource));
     } catch (e) {
       if (!isNotFound(e)) errors.push(e);
     }
@@ -74,18 +86,18 @@ async function ownerNotDeleting(o: ClaimOptions): Promise<boolean> {
   return fresh.metadata?.uid === o.owner.metadata.uid && !fresh.metadata?.deletionTimestamp;
 }
 
-async function adoptPod(o: ClaimOptions, p: Pod): Promise<Pod> {
+async function adopt<T extends Child>(o: ClaimOptions, p: T, ref: (namespace?: string) => ResourceRef): Promise<T> {
   const metadata: Record<string, unknown> = { ownerReferences: [o.ownerRef], uid: p.metadata!.uid };
   if (o.finalizers?.length) metadata['finalizers'] = o.finalizers;
-  return o.client.patch<Pod>(PODS(p.metadata!.namespace), p.metadata!.name!, { metadata }, 'strategic');
+  return o.client.patch<T>(ref(p.metadata!.namespace), p.metadata!.name!, { metadata }, 'strategic');
 }
 
 /** Deletes the owner's entry by uid; a pod gone or replaced (uid precondition) is fine. */
-async function releasePod(o: ClaimOptions, p: Pod): Promise<void> {
+async function release<T extends Child>(o: ClaimOptions, p: T, ref: (namespace?: string) => ResourceRef): Promise<void> {
   const metadata: Record<string, unknown> = { ownerReferences: [{ $patch: 'delete', uid: o.owner.metadata.uid }], uid: p.metadata!.uid };
   if (o.finalizers?.length) metadata['$deleteFromPrimitiveList/finalizers'] = o.finalizers;
   try {
-    await o.client.patch(PODS(p.metadata!.namespace), p.metadata!.name!, { metadata }, 'strategic');
+    await o.client.patch(ref(p.metadata!.namespace), p.metadata!.name!, { metadata }, 'strategic');
   } catch (e) {
     if (!isInvalid(e)) throw e;
   }

@@ -233,3 +233,31 @@ test('a rollout that cannot progress reports ProgressDeadlineExceeded', async ()
   assert.equal(d.status!.unavailableReplicas, 2);
   assert.deepEqual(errors.filter(([, e]) => !/conflict|modified/i.test(String((e as Error)?.message ?? e))), []);
 });
+
+test('an orphan ReplicaSet the selector matches is adopted (and reused when its template matches); one relabelled away is released', async () => {
+  const d0 = depObj('adopt', 2, 'img:1');
+  // The orphan carries the pod-template-hash the Deployment would give its template.
+  const hash = computeHash(d0.spec!.template!, undefined);
+  const orphan: ReplicaSet = {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: `adopt-${hash}`, namespace: NS, labels: { app: 'adopt', 'pod-template-hash': hash } },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: 'adopt', 'pod-template-hash': hash } },
+      template: { metadata: { labels: { app: 'adopt', 'pod-template-hash': hash } }, spec: d0.spec!.template!.spec },
+    },
+  };
+  const rs0 = await cp.client.create<ReplicaSet>(RS, orphan as never);
+  const d = await cp.client.create<Deployment>(DEP, d0 as never);
+  await rolledOut('adopt', 2);
+  const owned = await ownedRSes(d);
+  assert.deepEqual(owned.map((r) => r.metadata!.uid), [rs0.metadata!.uid], 'the orphan was adopted and scaled, no second ReplicaSet');
+  // Relabel it out of the selector: the Deployment lets go of it (and makes a new one).
+  await cp.client.patch(RS, rs0.metadata!.name!, { metadata: { labels: { app: 'other' } } }, 'merge');
+  await waitFor('released', async () => {
+    const rs = await cp.client.get<ReplicaSet>(RS, rs0.metadata!.name!);
+    return !rs.metadata?.ownerReferences?.some((r) => r.uid === d.metadata!.uid);
+  });
+  await waitFor('a new ReplicaSet', async () => (await ownedRSes(d)).length === 1 && (await ownedRSes(d))[0]!.metadata!.uid !== rs0.metadata!.uid);
+});

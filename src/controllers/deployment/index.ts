@@ -6,7 +6,8 @@
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../api/resource.js';
-import { Controller, EventRecorder, realClock } from '../../client/index.js';
+import { selectorFromLabelSelector, type LabelSelector } from '../../apimachinery/labels.js';
+import { Controller, EventRecorder, NAMESPACE_INDEX, realClock } from '../../client/index.js';
 import type { ControllerStartOptions, RunningController } from '../options.js';
 import { controllerRef, POD_REF, RS_REF } from '../replicaset/sync.js';
 import { DEPLOY_REF, syncDeployment } from './sync.js';
@@ -49,7 +50,23 @@ export async function startDeploymentController(opts: DeploymentControllerOption
     const d = dInf.store.get(key) as Deployment | undefined;
     return d && d.metadata?.uid === ref.uid ? key : undefined;
   };
-  controller.watch(rsInf, (o) => ownerOfRS(o as ReplicaSet));
+  /** An orphan ReplicaSet wakes every Deployment of its namespace whose selector matches it (adoption). */
+  const matchingDeployments = (rs: ReplicaSet): string[] => {
+    const out: string[] = [];
+    for (const d of dInf.store.byIndex(NAMESPACE_INDEX, rs.metadata!.namespace!) as unknown as Deployment[]) {
+      try {
+        const sel = selectorFromLabelSelector(d.spec?.selector as LabelSelector | undefined);
+        if (!sel.empty() && sel.matches(rs.metadata?.labels)) out.push(`${d.metadata!.namespace}/${d.metadata!.name}`);
+      } catch {
+        // an invalid selector matches nothing
+      }
+    }
+    return out;
+  };
+  controller.watch(rsInf, (o) => {
+    const rs = o as ReplicaSet;
+    return controllerRef(rs) ? ownerOfRS(rs) : matchingDeployments(rs);
+  });
   // Pods matter only when they go away or start terminating (surge limits count live pods,
   // Recreate waits for old pods to be gone): the ReplicaSets' status reports the rest. As
   // upstream, a pod's other updates do not wake the Deployment (10k pods would mean 10k syncs).

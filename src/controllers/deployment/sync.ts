@@ -5,10 +5,12 @@
  */
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { OwnerReference } from 'kubernetes-types/meta/v1.js';
 import type { KubeObject } from '../../api/resource.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../apimachinery/errors.js';
-import { metaTime, NAMESPACE_INDEX, OWNER_UID_INDEX, type Clock, type EventRecorder, type Indexer, type ReconcileResult, type RestClient } from '../../client/index.js';
-import { controllerRef } from '../replicaset/sync.js';
+import { metaTime, ORPHANS_INDEX, OWNER_UID_INDEX, type Clock, type EventRecorder, type Indexer, type ReconcileResult, type RestClient } from '../../client/index.js';
+import { selectorFromLabelSelector, type LabelSelector, type Selector } from '../../apimachinery/labels.js';
+import { claimObjects, controllerRef } from '../claim.js';
 import { proportionalSizes } from './scale.js';
 import {
   canonicalJSON, computeHash, desiredReplicas, DESIRED_REPLICAS_ANNOTATION, maxScaledDown, maxSurge, maxUnavailable, MAX_REPLICAS_ANNOTATION,
@@ -34,14 +36,26 @@ const evRef = (d: Deployment) => ({ ...(d as KubeObject), apiVersion: 'apps/v1',
 const byCreation = (a: ReplicaSet, b: ReplicaSet) =>
   (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || (a.metadata!.name!).localeCompare(b.metadata!.name!);
 
+/** The controller ownerReference of a Deployment's ReplicaSets. */
+export function deploymentOwnerRef(d: Deployment): OwnerReference {
+  return { apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata!.name!, uid: d.metadata!.uid!, controller: true, blockOwnerDeletion: true };
+}
+
 /** Reconciles the Deployment at `key` (`namespace/name`). */
 export async function syncDeployment(ctx: Ctx, key: string): Promise<ReconcileResult> {
   const d = ctx.deployments.get(key) as Deployment | undefined;
   if (!d) return;
   const ns = d.metadata!.namespace!;
-  const owned = (ctx.replicaSets.byIndex(NAMESPACE_INDEX, ns) as unknown as ReplicaSet[])
-    .filter((rs) => controllerRef(rs)?.uid === d.metadata!.uid)
-    .sort(byCreation);
+  // Upstream ClaimReplicaSets: its own ReplicaSets, and orphans its selector matches adopted.
+  let selector: Selector | undefined;
+  try {
+    selector = selectorFromLabelSelector(d.spec?.selector as LabelSelector | undefined);
+  } catch {
+    selector = undefined;
+  }
+  const candidates = [...ctx.replicaSets.byIndex(OWNER_UID_INDEX, d.metadata!.uid!), ...ctx.replicaSets.byIndex(ORPHANS_INDEX, ns)] as unknown as ReplicaSet[];
+  const claimed = await claimObjects({ client: ctx.client, owner: d as KubeObject, ownerResource: DEPLOY_REF(ns), ownerRef: deploymentOwnerRef(d), selector }, candidates, RS);
+  const owned = claimed.sort(byCreation);
   let newRS = owned.find((rs) => templatesEqual(rs.spec?.template, d.spec?.template));
   let olds = owned.filter((rs) => rs !== newRS);
   if (d.metadata?.deletionTimestamp || !d.spec?.selector || (!d.spec.selector.matchLabels && !d.spec.selector.matchExpressions?.length)) {
@@ -200,7 +214,7 @@ async function ensureNewRS(ctx: Ctx, d: Deployment, existing: ReplicaSet | undef
           [DESIRED_REPLICAS_ANNOTATION]: String(desiredReplicas(d)),
           [MAX_REPLICAS_ANNOTATION]: String(desiredReplicas(d) + maxSurge(d)),
         },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: d.metadata!.name!, uid: d.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [deploymentOwnerRef(d)],
       },
       spec: { replicas, minReadySeconds: d.spec!.minReadySeconds, selector: sel, template: tpl },
     };
