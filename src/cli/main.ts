@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { runServer } from './server.js';
 import { parseControllers } from '../controllermanager/names.js';
 import { K8TS_VERSION } from '../apiserver/version.js';
+import { registerImageCommand } from './image.js';
 
 const program = new Command();
 program.name('k8ts').description('Kubernetes, written in TypeScript').version(K8TS_VERSION);
@@ -134,6 +135,8 @@ scheduler
     const { printSchedulerQueue } = await import('./scheduler.js');
     await printSchedulerQueue(o['kubeconfig']!, o['output'] === 'json' ? 'json' : 'table');
   });
+
+registerImageCommand(program);
 
 /** Parses a number flag within [min, max] (an integer when `integer`), or exits with an error. */
 function parseNumber(v: unknown, flag: string, min: number, max = Infinity, integer = false): number {

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { buildBusyboxImage } from '../runtime/images/testimage.js';
+import { buildBusyboxLayerTar } from '../runtime/images/testimage.js';
+import { sha256Digest } from '../runtime/images/oci.js';
+import { formatTable, humanSize } from './image.js';
+
+const run = promisify(execFile);
+const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
+
+async function k8ts(...args: string[]): Promise<string> {
+  return (await run(process.execPath, [MAIN, ...args])).stdout;
+}
+
+test('humanSize and formatTable print like crictl', () => {
+  assert.equal(humanSize(999), '999B');
+  assert.equal(humanSize(1_234_567), '1.235MB');
+  assert.equal(humanSize(2_220_000), '2.22MB');
+  assert.equal(formatTable([['A', 'BB'], ['ccc', 'd']]), 'A     BB\nccc   d\n');
+});
+
+test('k8ts image import / ls / rm / prune with --root', async (t) => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-image-cli-'));
+  t.after(() => fs.rmSync(d, { recursive: true, force: true }));
+  const root = path.join(d, 'root');
+  const built = await buildBusyboxImage(path.join(d, 'layout'));
+  // Tarballs made with GNU tar (names start with ./).
+  await run('tar', ['-cf', path.join(d, 'oci.tar'), '-C', path.join(d, 'layout'), '.']);
+  const layer = await buildBusyboxLayerTar(fs.readFileSync('/bin/busybox'));
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256Digest(layer)] } }));
+  const da = { configDigest: sha256Digest(config) };
+  const save = path.join(d, 'save');
+  fs.mkdirSync(path.join(save, 'abc'), { recursive: true });
+  fs.writeFileSync(path.join(save, 'abc', 'layer.tar'), layer);
+  fs.writeFileSync(path.join(save, 'cfg.json'), config);
+  fs.writeFileSync(path.join(save, 'manifest.json'), JSON.stringify([{ Config: 'cfg.json', RepoTags: ['example.com/tools/bb:v1'], Layers: ['abc/layer.tar'] }]));
+  await run('tar', ['-cf', path.join(d, 'docker.tar'), '-C', save, '.']);
+
+  assert.match(await k8ts('image', 'import', path.join(d, 'oci.tar'), '--name', 'busybox', '--root', root), /imported docker\.io\/library\/busybox:latest sha256:/);
+  assert.match(await k8ts('image', 'import', path.join(d, 'docker.tar'), '--root', root), /imported example\.com\/tools\/bb:v1/);
+  const ls = (await k8ts('image', 'ls', '--root', root)).trimEnd().split('\n');
+  assert.match(ls[0]!, /^IMAGE\s+TAG\s+IMAGE ID\s+SIZE$/);
+  assert.equal(ls.length, 3);
+  assert.match(ls[1]!, new RegExp(`^docker\\.io/library/busybox\\s+latest\\s+${built.configDigest.slice(7, 19)}\\s+\\d[\\d.]*[kMG]?B$`));
+  assert.match(ls[2]!, new RegExp(`^example\\.com/tools/bb\\s+v1\\s+${da.configDigest.slice(7, 19)}\\s`));
+
+  assert.match(await k8ts('image', 'rm', 'busybox', '--root', root), /Deleted: busybox/);
+  assert.equal((await k8ts('image', 'ls', '-q', '--root', root)).trim(), da.configDigest);
+  await assert.rejects(k8ts('image', 'rm', 'busybox', '--root', root), (e: { stderr: string }) => /image "busybox" not found/.test(e.stderr));
+  assert.match(await k8ts('image', 'prune', '--root', root), /0 image\(s\) removed/);
+  assert.match(await k8ts('image', 'prune', '--all', '--root', root), /1 image\(s\) removed/);
+  assert.equal((await k8ts('image', 'ls', '--root', root)).trim(), 'IMAGE   TAG   IMAGE ID   SIZE');
+});

@@ -1,0 +1,85 @@
+/**
+ * `k8ts image import|ls|rm|prune`: the node's image store (default /var/lib/k8ts/images).
+ * The store module is loaded only when one of these commands runs.
+ */
+import { stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+
+/** Default root of the node's image store. */
+export const DEFAULT_IMAGE_ROOT = '/var/lib/k8ts/images';
+
+/** Human-readable size with decimal units and 4 significant digits, as crictl prints it ("1.23MB"). */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let n = bytes;
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${Number(n.toPrecision(4))}${units[i]}`;
+}
+
+/** Formats rows as space-aligned columns (3 spaces between), like crictl. */
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('   ')).join('\n') + '\n';
+}
+
+async function openStore(root: string) {
+  const { ImageStore } = await import('../runtime/images/store.js');
+  return new ImageStore(root);
+}
+
+const rootOption = (c: Command) => c.option('--root <dir>', 'image store folder', DEFAULT_IMAGE_ROOT);
+
+/** Adds the `image` command group (import, ls, rm, prune) to `program`. */
+export function registerImageCommand(program: Command): void {
+  const image = program.command('image').description("the node's image store: import, list and remove images");
+  rootOption(
+    image
+      .command('import <file>')
+      .description('import an OCI layout folder, or an OCI-layout or docker-archive (docker save) tarball')
+      .option('--name <ref>', 'name to record (for an OCI layout whose index has only tags or no names)'),
+  ).action(async (file: string, o: { root: string; name?: string }) => {
+    const store = await openStore(o.root);
+    const isDir = (await stat(file)).isDirectory();
+    const recs = isDir ? await store.importLayout(file, { refName: o.name }) : await store.importArchive(file, { refName: o.name });
+    for (const r of recs) process.stdout.write(`imported ${r.repoTags.join(', ') || '<none>'} ${r.configDigest}\n`);
+  });
+  rootOption(
+    image
+      .command('ls')
+      .alias('list')
+      .description('list images (IMAGE, TAG, IMAGE ID, SIZE)')
+      .option('-q, --quiet', 'print image ids only'),
+  ).action(async (o: { root: string; quiet?: boolean }) => {
+    const rows = await (await openStore(o.root)).list();
+    if (o.quiet) {
+      for (const id of new Set(rows.map((r) => r.id))) process.stdout.write(`${id}\n`);
+      return;
+    }
+    const table = [['IMAGE', 'TAG', 'IMAGE ID', 'SIZE']];
+    for (const r of rows) table.push([r.repository, r.tag, r.id.replace(/^sha256:/, '').slice(0, 12), humanSize(r.size)]);
+    process.stdout.write(formatTable(table));
+  });
+  rootOption(image.command('rm <refs...>').alias('rmi').description('remove images by name or id')).action(
+    async (refs: string[], o: { root: string }) => {
+      const store = await openStore(o.root);
+      for (const ref of refs) {
+        const rec = await store.remove(ref);
+        process.stdout.write(`Deleted: ${ref} (${rec.configDigest})\n`);
+      }
+    },
+  );
+  rootOption(
+    image
+      .command('prune')
+      .description('remove untagged images (with --all: every image)')
+      .option('--all', 'remove all images, not only untagged ones', false),
+  ).action(async (o: { root: string; all: boolean }) => {
+    const removed = await (await openStore(o.root)).prune(new Set(), { danglingOnly: !o.all });
+    for (const r of removed) process.stdout.write(`Deleted: ${r.configDigest}\n`);
+    process.stdout.write(`${removed.length} image(s) removed\n`);
+  });
+}
