@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
 import { buildBusyboxImage } from '../runtime/images/testimage.js';
 import { buildBusyboxLayerTar } from '../runtime/images/testimage.js';
 import { sha256Digest } from '../runtime/images/oci.js';
-import { formatTable, humanSize } from './image.js';
+import { startRegistry, pushLayout } from '../runtime/images/testregistry.js';
+import { formatTable, humanSize, progressLine } from './image.js';
 
 const run = promisify(execFile);
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.js');
@@ -56,4 +57,38 @@ test('k8ts image import / ls / rm / prune with --root', async (t) => {
   assert.match(await k8ts('image', 'prune', '--root', root), /0 image\(s\) removed/);
   assert.match(await k8ts('image', 'prune', '--all', '--root', root), /1 image\(s\) removed/);
   assert.equal((await k8ts('image', 'ls', '--root', root)).trim(), 'IMAGE   TAG   IMAGE ID   SIZE');
+});
+
+test('k8ts image pull from a registry on loopback (insecure http), then ls shows it', async (t) => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'k8ts-image-pull-'));
+  const reg = await startRegistry();
+  t.after(async () => {
+    await reg.stop();
+    fs.rmSync(d, { recursive: true, force: true });
+  });
+  await buildBusyboxImage(path.join(d, 'layout'), { refName: 'latest' });
+  const digest = await pushLayout(reg.host, path.join(d, 'layout'), 'test/busybox', 'v1', 'latest');
+  const root = path.join(d, 'root');
+  const out = await k8ts('image', 'pull', `${reg.host}/test/busybox:v1`, '--insecure-registry', reg.host, '--root', root);
+  assert.match(out, new RegExp(`pulled ${reg.host}/test/busybox:v1 ${digest}`));
+  assert.match(await k8ts('image', 'ls', '--root', root), new RegExp(`${reg.host}/test/busybox\\s+v1\\s+[0-9a-f]{12}`));
+  assert.deepEqual(fs.readdirSync(path.join(root, 'incoming')), [], 'the pull layout was removed');
+  // Without --insecure-registry the client speaks https to it and fails clearly.
+  await assert.rejects(k8ts('image', 'pull', `${reg.host}/test/busybox:v1`, '--root', root), (e: { stderr: string }) => /unreachable|https|EPROTO|SSL/i.test(e.stderr));
+  await assert.rejects(k8ts('image', 'pull', `${reg.host}/test/missing:v1`, '--insecure-registry', reg.host, '--root', root), (e: { stderr: string }) => /image not found/.test(e.stderr));
+});
+
+test('the pull progress line draws only on a terminal', () => {
+  const written: string[] = [];
+  const fake = { isTTY: true, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+  const bar = progressLine(fake);
+  bar.update({ digest: 'sha256:a', downloaded: 500, total: 1000 });
+  bar.done();
+  assert.match(written.join(''), /\r\[=+ +\] 500B \/ 1kB \(1 blobs\)\n/);
+  const quiet: string[] = [];
+  const pipe = { isTTY: false, write: (s: string) => quiet.push(s) } as unknown as NodeJS.WriteStream;
+  const b2 = progressLine(pipe);
+  b2.update({ digest: 'sha256:a', downloaded: 1, total: 2 });
+  b2.done();
+  assert.deepEqual(quiet, []);
 });

@@ -1,8 +1,9 @@
 /**
- * `k8ts image import|ls|rm|prune`: the node's image store (default /var/lib/k8ts/images).
+ * `k8ts image pull|import|ls|rm|prune`: the node's image store (default /var/lib/k8ts/images).
  * The store module is loaded only when one of these commands runs.
  */
-import { stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 
 /** Default root of the node's image store. */
@@ -26,6 +27,37 @@ export function formatTable(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('   ')).join('\n') + '\n';
 }
 
+/**
+ * A one-line progress display for a person at a terminal (`out` a TTY): bytes downloaded of
+ * the total over all blobs; nothing is printed when `out` is not a TTY.
+ */
+export function progressLine(out: NodeJS.WriteStream): { update: (p: { digest: string; downloaded: number; total: number }) => void; done: () => void } {
+  const blobs = new Map<string, { downloaded: number; total: number }>();
+  let shown = false;
+  let last = 0;
+  return {
+    update(p) {
+      blobs.set(p.digest, { downloaded: p.downloaded, total: p.total });
+      if (!out.isTTY || Date.now() - last < 100) return;
+      last = Date.now();
+      let got = 0;
+      let all = 0;
+      for (const b of blobs.values()) {
+        got += b.downloaded;
+        all += b.total;
+      }
+      const width = 30;
+      const filled = all ? Math.round((width * got) / all) : 0;
+      out.write(`\r[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${humanSize(got)} / ${humanSize(all)} (${blobs.size} blobs)`);
+      shown = true;
+    },
+    done() {
+      if (shown) out.write('\n');
+      shown = false;
+    },
+  };
+}
+
 async function openStore(root: string) {
   const { ImageStore } = await import('../runtime/images/store.js');
   return new ImageStore(root);
@@ -46,6 +78,33 @@ export function registerImageCommand(program: Command): void {
     const isDir = (await stat(file)).isDirectory();
     const recs = isDir ? await store.importLayout(file, { refName: o.name }) : await store.importArchive(file, { refName: o.name });
     for (const r of recs) process.stdout.write(`imported ${r.repoTags.join(', ') || '<none>'} ${r.configDigest}\n`);
+  });
+  rootOption(
+    image
+      .command('pull <ref>')
+      .description('pull an image from a registry (OCI distribution API) into the store')
+      .option('--insecure-registry <host...>', 'registries spoken to over plain http (e.g. 127.0.0.1:5000)', [])
+      .option('--username <user>', 'registry user (basic auth, or for the token service)')
+      .option('--password <password>', 'registry password'),
+  ).action(async (ref: string, o: { root: string; insecureRegistry: string[]; username?: string; password?: string }) => {
+    const { RegistryClient } = await import('../runtime/images/registry.js');
+    const { parseImageReference } = await import('../runtime/images/oci.js');
+    const name = parseImageReference(ref).normalized;
+    const store = await openStore(o.root);
+    const creds = o.username !== undefined ? { username: o.username, password: o.password ?? '' } : undefined;
+    const client = new RegistryClient({ insecure: o.insecureRegistry, auth: () => creds });
+    await mkdir(join(o.root, 'incoming'), { recursive: true });
+    const tmp = await mkdtemp(join(o.root, 'incoming', 'pull-'));
+    const bar = progressLine(process.stderr);
+    try {
+      const r = await client.pull(ref, tmp, { onProgress: bar.update });
+      bar.done();
+      const [rec] = await store.importLayout(tmp, { refName: name });
+      process.stdout.write(`pulled ${name} ${r.manifestDigest} (image id ${rec?.configDigest ?? '?'})\n`);
+    } finally {
+      bar.done();
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
   rootOption(
     image
