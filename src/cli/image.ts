@@ -58,6 +58,9 @@ export function progressLine(out: NodeJS.WriteStream): { update: (p: { digest: s
   };
 }
 
+/** Commander helper: a repeatable option collected into a list. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
 async function openStore(root: string) {
   const { ImageStore } = await import('../runtime/images/store.js');
   return new ImageStore(root);
@@ -83,16 +86,20 @@ export function registerImageCommand(program: Command): void {
     image
       .command('pull <ref>')
       .description('pull an image from a registry (OCI distribution API) into the store')
-      .option('--insecure-registry <host...>', 'registries spoken to over plain http (e.g. 127.0.0.1:5000)', [])
+      .option('--insecure-registry <host>', 'a registry spoken to over plain http (e.g. 127.0.0.1:5000); repeatable', collect, [] as string[])
       .option('--username <user>', 'registry user (basic auth, or for the token service)')
-      .option('--password <password>', 'registry password'),
-  ).action(async (ref: string, o: { root: string; insecureRegistry: string[]; username?: string; password?: string }) => {
+      .option('--password <password>', 'registry password')
+      .option('--docker-config <file>', 'credentials from a .dockerconfigjson / .dockercfg file (the data of an image pull secret); repeatable', collect, [] as string[]),
+  ).action(async (ref: string, o: { root: string; insecureRegistry: string[]; username?: string; password?: string; dockerConfig: string[] }) => {
     const { RegistryClient } = await import('../runtime/images/registry.js');
     const { parseImageReference } = await import('../runtime/images/oci.js');
     const name = parseImageReference(ref).normalized;
     const store = await openStore(o.root);
     const creds = o.username !== undefined ? { username: o.username, password: o.password ?? '' } : undefined;
-    const client = new RegistryClient({ insecure: o.insecureRegistry, auth: () => creds });
+    const { readFile } = await import('node:fs/promises');
+    const { credentialsLookup } = await import('../runtime/images/dockerconfig.js');
+    const fromConfigs = credentialsLookup(await Promise.all(o.dockerConfig.map((f) => readFile(f))));
+    const client = new RegistryClient({ insecure: o.insecureRegistry, auth: (registry) => creds ?? fromConfigs(registry) });
     await mkdir(join(o.root, 'incoming'), { recursive: true });
     const tmp = await mkdtemp(join(o.root, 'incoming', 'pull-'));
     const bar = progressLine(process.stderr);
