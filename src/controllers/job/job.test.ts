@@ -1,25 +1,17 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
-import { SharedInformerFactory } from '../../client/index.js';
-import { eventually, startTestControlPlane, type TestControlPlane } from '../../testing/index.js';
-import { startJobController, type JobController } from './index.js';
+import { eventually } from '../../testing/index.js';
+import { controllerFixture } from '../testfixture.js';
+import { startJobController } from './index.js';
 import { JOB_TRACKING_FINALIZER } from './status.js';
 
-let cp: TestControlPlane;
-let ctl: JobController;
-const ac = new AbortController();
-const errors: unknown[] = [];
-before(async () => {
-  cp = await startTestControlPlane({ controllers: false, scheduler: true, simNodes: { nodes: 3, timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } } });
-  ctl = await startJobController({ client: cp.client, factory: new SharedInformerFactory(cp.client), signal: ac.signal, podFailureBackoffMs: 200, onError: (_k, e) => errors.push(e) });
-});
-after(async () => {
-  ac.abort();
-  await ctl.done;
-  await cp.stop();
-});
+const fx = controllerFixture(
+  { controllers: false, scheduler: true, simNodes: { nodes: 3, timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } } },
+  (o) => startJobController({ ...o, podFailureBackoffMs: 200 }),
+);
+const errors = fx.errors;
 
 const NS = 'default';
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: NS };
@@ -39,14 +31,14 @@ function jobObj(name: string, spec: Partial<Job['spec']>, annotations: Record<st
     },
   };
 }
-const jobPods = async (name: string) => (await cp.client.list<Pod>(PODS, { labelSelector: `batch.kubernetes.io/job-name=${name}` })).items;
-const getJob = (name: string) => cp.client.get<Job>(JOBS, name);
+const jobPods = async (name: string) => (await fx.cp().client.list<Pod>(PODS, { labelSelector: `batch.kubernetes.io/job-name=${name}` })).items;
+const getJob = (name: string) => fx.cp().client.get<Job>(JOBS, name);
 const cond = (j: Job, type: string) => j.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 const eventsOf = async (name: string, reason: string) =>
-  (await cp.client.list<Event>(EVENTS)).items.filter((e) => e.involvedObject.name === name && e.involvedObject.kind === 'Job' && e.reason === reason);
+  (await fx.cp().client.list<Event>(EVENTS)).items.filter((e) => e.involvedObject.name === name && e.involvedObject.kind === 'Job' && e.reason === reason);
 
 test('completions=5 parallelism=2 completes with succeeded=5, never more than 2 active', async () => {
-  const job = await cp.client.create<Job>(JOBS, jobObj('five', { completions: 5, parallelism: 2 }, { 'sim.k8ts.dev/exit-after': '0.3' }));
+  const job = await fx.cp().client.create<Job>(JOBS, jobObj('five', { completions: 5, parallelism: 2 }, { 'sim.k8ts.dev/exit-after': '0.3' }));
   let maxRunning = 0;
   let stop = false;
   const poller = (async () => {
@@ -87,7 +79,7 @@ test('completions=5 parallelism=2 completes with succeeded=5, never more than 2 
 });
 
 test('a failing job ends Failed/BackoffLimitExceeded with failed=3', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('fails', { backoffLimit: 2 }, { 'sim.k8ts.dev/exit-after': '0.1', 'sim.k8ts.dev/exit-code': '1' }));
+  await fx.cp().client.create<Job>(JOBS, jobObj('fails', { backoffLimit: 2 }, { 'sim.k8ts.dev/exit-after': '0.1', 'sim.k8ts.dev/exit-code': '1' }));
   const j = await waitFor('job fails failed', async () => {
     const x = await getJob('fails');
     return cond(x, 'Failed') && x;
@@ -102,9 +94,9 @@ test('a failing job ends Failed/BackoffLimitExceeded with failed=3', async () =>
 });
 
 test('suspend deletes active pods; resume runs it to completion', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('susp', { completions: 2, parallelism: 2 }, { 'sim.k8ts.dev/exit-after': '2' }));
+  await fx.cp().client.create<Job>(JOBS, jobObj('susp', { completions: 2, parallelism: 2 }, { 'sim.k8ts.dev/exit-after': '2' }));
   await waitFor('2 running pods', async () => (await jobPods('susp')).filter((p) => p.status?.phase === 'Running').length === 2);
-  await cp.client.patch(JOBS, 'susp', { spec: { suspend: true } }, 'merge');
+  await fx.cp().client.patch(JOBS, 'susp', { spec: { suspend: true } }, 'merge');
   const s = await waitFor('suspended', async () => {
     const x = await getJob('susp');
     return cond(x, 'Suspended') && (x.status?.active ?? 0) === 0 && x;
@@ -114,7 +106,7 @@ test('suspend deletes active pods; resume runs it to completion', async () => {
   assert.equal(live.length, 0);
   await sleep(300);
   assert.equal((await getJob('susp')).status!.failed ?? 0, 0);
-  await cp.client.patch(JOBS, 'susp', { spec: { suspend: false } }, 'merge');
+  await fx.cp().client.patch(JOBS, 'susp', { spec: { suspend: false } }, 'merge');
   const d = await waitFor('completed after resume', async () => {
     const x = await getJob('susp');
     return cond(x, 'Complete') && x;
@@ -124,7 +116,7 @@ test('suspend deletes active pods; resume runs it to completion', async () => {
 });
 
 test('an Indexed job runs each index once', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('idx', { completions: 3, parallelism: 3, completionMode: 'Indexed' }, { 'sim.k8ts.dev/exit-after': '0.2' }));
+  await fx.cp().client.create<Job>(JOBS, jobObj('idx', { completions: 3, parallelism: 3, completionMode: 'Indexed' }, { 'sim.k8ts.dev/exit-after': '0.2' }));
   const j = await waitFor('idx complete', async () => {
     const x = await getJob('idx');
     return cond(x, 'Complete') && x;
@@ -137,7 +129,7 @@ test('an Indexed job runs each index once', async () => {
 });
 
 test('activeDeadlineSeconds fails the job with DeadlineExceeded and deletes its pods', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('slow', { activeDeadlineSeconds: 1 }, { 'sim.k8ts.dev/exit-after': '30' }));
+  await fx.cp().client.create<Job>(JOBS, jobObj('slow', { activeDeadlineSeconds: 1 }, { 'sim.k8ts.dev/exit-after': '30' }));
   const j = await waitFor('slow failed', async () => {
     const x = await getJob('slow');
     return cond(x, 'Failed') && x;

@@ -1,25 +1,17 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Job } from 'kubernetes-types/batch/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
-import { SharedInformerFactory } from '../../client/index.js';
-import { eventually, startTestControlPlane, type TestControlPlane } from '../../testing/index.js';
-import { startJobController, type JobController } from './index.js';
+import { eventually } from '../../testing/index.js';
+import { controllerFixture } from '../testfixture.js';
+import { startJobController } from './index.js';
 import { JOB_TRACKING_FINALIZER } from './status.js';
 
-let cp: TestControlPlane;
-let ctl: JobController;
-const ac = new AbortController();
-const errors: unknown[] = [];
-before(async () => {
-  cp = await startTestControlPlane({ controllers: false, scheduler: true, simNodes: { nodes: 3, timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } } });
-  ctl = await startJobController({ client: cp.client, factory: new SharedInformerFactory(cp.client), signal: ac.signal, podFailureBackoffMs: 100, onError: (_k, e) => errors.push(e) });
-});
-after(async () => {
-  ac.abort();
-  await ctl.done;
-  await cp.stop();
-});
+const fx = controllerFixture(
+  { controllers: false, scheduler: true, simNodes: { nodes: 3, timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } } },
+  (o) => startJobController({ ...o, podFailureBackoffMs: 100 }),
+);
+const errors = fx.errors;
 
 const NS = 'default';
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: NS };
@@ -39,16 +31,16 @@ function jobObj(name: string, spec: Partial<Job['spec']>, annotations: Record<st
     },
   };
 }
-const jobPods = async (name: string) => (await cp.client.list<Pod>(PODS, { labelSelector: `batch.kubernetes.io/job-name=${name}` })).items;
-const getJob = (name: string) => cp.client.get<Job>(JOBS, name);
+const jobPods = async (name: string) => (await fx.cp().client.list<Pod>(PODS, { labelSelector: `batch.kubernetes.io/job-name=${name}` })).items;
+const getJob = (name: string) => fx.cp().client.get<Job>(JOBS, name);
 const cond = (j: Job, type: string) => j.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 const finishedJob = (name: string, type: string, timeoutMs?: number) => waitFor(`${name} ${type}`, async () => { const j = await getJob(name); return cond(j, type) && j; }, timeoutMs);
 const eventsOf = async (name: string, reason: string) =>
-  (await cp.client.list<Event>(EVENTS)).items.filter((e) => e.involvedObject.name === name && e.involvedObject.kind === 'Job' && e.reason === reason);
+  (await fx.cp().client.list<Event>(EVENTS)).items.filter((e) => e.involvedObject.name === name && e.involvedObject.kind === 'Job' && e.reason === reason);
 const idx = (p: Pod) => p.metadata!.annotations!['batch.kubernetes.io/job-completion-index'];
 
 test('podFailurePolicy FailJob on exit code 42: FailureTarget then Failed/PodFailurePolicy, no replacement', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('fail42', {
+  await fx.cp().client.create<Job>(JOBS, jobObj('fail42', {
     backoffLimit: 6,
     podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [42] } }] },
   }, { 'sim.k8ts.dev/exit-after': '0.1', 'sim.k8ts.dev/exit-code': '42' }));
@@ -68,7 +60,7 @@ test('podFailurePolicy FailJob on exit code 42: FailureTarget then Failed/PodFai
 });
 
 test('podFailurePolicy Ignore does not count toward backoffLimit; Count does', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('ign', {
+  await fx.cp().client.create<Job>(JOBS, jobObj('ign', {
     backoffLimit: 0,
     podFailurePolicy: { rules: [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [3] } }, { action: 'Count', onExitCodes: { operator: 'NotIn', values: [0] } }] },
   }, { 'sim.k8ts.dev/exit-after': '0.1', 'sim.k8ts.dev/exit-code': '3' }));
@@ -77,9 +69,9 @@ test('podFailurePolicy Ignore does not count toward backoffLimit; Count does', a
   assert.equal(j.status!.failed ?? 0, 0);
   assert.equal(cond(j, 'Failed'), undefined);
   await waitFor('ignored pods released', async () => (await jobPods('ign')).filter((p) => p.status?.phase === 'Failed').every((p) => !p.metadata?.finalizers?.includes(JOB_TRACKING_FINALIZER)));
-  await cp.client.patch(JOBS, 'ign', { spec: { suspend: true } }, 'merge');
+  await fx.cp().client.patch(JOBS, 'ign', { spec: { suspend: true } }, 'merge');
 
-  await cp.client.create<Job>(JOBS, jobObj('cnt', {
+  await fx.cp().client.create<Job>(JOBS, jobObj('cnt', {
     backoffLimit: 1,
     podFailurePolicy: { rules: [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [3] } }, { action: 'Count', onExitCodes: { operator: 'NotIn', values: [0] } }] },
   }, { 'sim.k8ts.dev/exit-after': '0.1', 'sim.k8ts.dev/exit-code': '5' }));
@@ -89,30 +81,30 @@ test('podFailurePolicy Ignore does not count toward backoffLimit; Count does', a
 });
 
 test('podFailurePolicy Ignore on DisruptionTarget: an evicted pod is replaced without counting', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('evict', {
+  await fx.cp().client.create<Job>(JOBS, jobObj('evict', {
     backoffLimit: 0,
     podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
   }, { 'sim.k8ts.dev/exit-after': '60' }));
   const p = await waitFor('evict running', async () => (await jobPods('evict')).find((x) => x.status?.phase === 'Running'));
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  await cp.client.patch(PODS, p.metadata!.name!, { status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', lastTransitionTime: now }] } }, 'strategic', 'status');
-  await cp.client.delete(PODS, p.metadata!.name!);
+  await fx.cp().client.patch(PODS, p.metadata!.name!, { status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', lastTransitionTime: now }] } }, 'strategic', 'status');
+  await fx.cp().client.delete(PODS, p.metadata!.name!);
   const t = await waitFor('terminating', async () => { const x = await getJob('evict'); return x.status?.terminating === 1 && x; });
   assert.equal(t.status!.active, 0, 'podReplacementPolicy Failed: not replaced while terminating');
   const r = await waitFor('replaced', async () => { const x = await getJob('evict'); return x.status?.active === 1 && x.status?.terminating === 0 && x; });
   assert.equal(r.status!.failed ?? 0, 0);
   assert.equal(cond(r, 'Failed'), undefined);
-  await cp.client.patch(JOBS, 'evict', { spec: { suspend: true } }, 'merge');
+  await fx.cp().client.patch(JOBS, 'evict', { spec: { suspend: true } }, 'merge');
 });
 
 test('backoffLimitPerIndex: failing indexes end in status.failedIndexes and reason FailedIndexes', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('perix', { completionMode: 'Indexed', completions: 3, parallelism: 3, backoffLimitPerIndex: 1 }, { 'sim.k8ts.dev/exit-after': '1.5' }));
+  await fx.cp().client.create<Job>(JOBS, jobObj('perix', { completionMode: 'Indexed', completions: 3, parallelism: 3, backoffLimitPerIndex: 1 }, { 'sim.k8ts.dev/exit-after': '1.5' }));
   // Indexes 0 and 2 fail twice (crashed), index 1 succeeds.
   const crashed = new Set<string>();
   const j = await waitFor('perix failed', async () => {
     for (const p of await jobPods('perix')) {
       if (idx(p) === '1' || p.status?.phase !== 'Running' || crashed.has(p.metadata!.name!)) continue;
-      if (await cp.sim!.crashContainer(NS, p.metadata!.name!, 7)) crashed.add(p.metadata!.name!);
+      if (await fx.cp().sim!.crashContainer(NS, p.metadata!.name!, 7)) crashed.add(p.metadata!.name!);
     }
     const x = await getJob('perix');
     return cond(x, 'Failed') && x;
@@ -131,7 +123,7 @@ test('backoffLimitPerIndex: failing indexes end in status.failedIndexes and reas
 });
 
 test('maxFailedIndexes exceeded fails the job early with MaxFailedIndexesExceeded', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('maxix', { completionMode: 'Indexed', completions: 4, parallelism: 2, backoffLimitPerIndex: 0, maxFailedIndexes: 0 },
+  await fx.cp().client.create<Job>(JOBS, jobObj('maxix', { completionMode: 'Indexed', completions: 4, parallelism: 2, backoffLimitPerIndex: 0, maxFailedIndexes: 0 },
     { 'sim.k8ts.dev/exit-after': '0.2', 'sim.k8ts.dev/exit-code': '1' }));
   const j = await finishedJob('maxix', 'Failed');
   assert.equal(cond(j, 'Failed')!.reason, 'MaxFailedIndexesExceeded');
@@ -140,9 +132,9 @@ test('maxFailedIndexes exceeded fails the job early with MaxFailedIndexesExceede
 });
 
 test('successPolicy: SuccessCriteriaMet then Complete/SuccessPolicy, remaining pods terminated', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('succ', { completionMode: 'Indexed', completions: 3, parallelism: 3, successPolicy: { rules: [{ succeededIndexes: '0' }] } }, { 'sim.k8ts.dev/exit-after': '60' }));
+  await fx.cp().client.create<Job>(JOBS, jobObj('succ', { completionMode: 'Indexed', completions: 3, parallelism: 3, successPolicy: { rules: [{ succeededIndexes: '0' }] } }, { 'sim.k8ts.dev/exit-after': '60' }));
   const p0 = await waitFor('index 0 running', async () => (await jobPods('succ')).filter((p) => p.status?.phase === 'Running').length === 3 && (await jobPods('succ')).find((p) => idx(p) === '0'));
-  assert.ok(await cp.sim!.crashContainer(NS, p0.metadata!.name!, 0));
+  assert.ok(await fx.cp().sim!.crashContainer(NS, p0.metadata!.name!, 0));
   const j = await finishedJob('succ', 'Complete');
   assert.equal(cond(j, 'Complete')!.reason, 'SuccessPolicy');
   assert.equal(cond(j, 'Complete')!.message, 'Matched rules at index 0');
@@ -157,13 +149,13 @@ test('successPolicy: SuccessCriteriaMet then Complete/SuccessPolicy, remaining p
 });
 
 test('podReplacementPolicy Failed waits for a terminating pod; TerminatingOrFailed replaces at once', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('prf', { podReplacementPolicy: 'Failed' }, { 'sim.k8ts.dev/exit-after': '60' }, 2));
-  await cp.client.create<Job>(JOBS, jobObj('prt', {}, { 'sim.k8ts.dev/exit-after': '60' }, 2));
+  await fx.cp().client.create<Job>(JOBS, jobObj('prf', { podReplacementPolicy: 'Failed' }, { 'sim.k8ts.dev/exit-after': '60' }, 2));
+  await fx.cp().client.create<Job>(JOBS, jobObj('prt', {}, { 'sim.k8ts.dev/exit-after': '60' }, 2));
   for (const name of ['prf', 'prt']) {
     const p = await waitFor(`${name} running`, async () => (await jobPods(name)).find((x) => x.status?.phase === 'Running'));
     const j = await waitFor(`${name} ready`, async () => { const x = await getJob(name); return x.status?.ready === 1 && x; });
     assert.equal(j.status!.active, 1);
-    await cp.client.delete(PODS, p.metadata!.name!);
+    await fx.cp().client.delete(PODS, p.metadata!.name!);
   }
   const f = await waitFor('prf terminating', async () => { const x = await getJob('prf'); return x.status?.terminating === 1 && x; });
   assert.equal(f.status!.active, 0);
@@ -179,24 +171,24 @@ test('podReplacementPolicy Failed waits for a terminating pod; TerminatingOrFail
 
 test('orphan pods matching the selector are adopted, and released when they stop matching', async () => {
   const orphan = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', namespace: NS, labels: { app: 'adopt' }, annotations: { 'sim.k8ts.dev/exit-after': '60' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } };
-  await cp.client.create(PODS, orphan);
+  await fx.cp().client.create(PODS, orphan);
   const spec = jobObj('adopter', { manualSelector: true, selector: { matchLabels: { app: 'adopt' } }, completions: 1, parallelism: 1 }, { 'sim.k8ts.dev/exit-after': '60' });
   spec.spec!.template.metadata!.labels = { app: 'adopt' };
-  const j = await cp.client.create<Job>(JOBS, spec);
-  const adopted = await waitFor('adopted', async () => { const p = await cp.client.get<Pod>(PODS, 'stray'); return p.metadata?.ownerReferences?.[0]?.uid === j.metadata!.uid && p; });
+  const j = await fx.cp().client.create<Job>(JOBS, spec);
+  const adopted = await waitFor('adopted', async () => { const p = await fx.cp().client.get<Pod>(PODS, 'stray'); return p.metadata?.ownerReferences?.[0]?.uid === j.metadata!.uid && p; });
   assert.deepEqual(adopted.metadata!.ownerReferences, [{ apiVersion: 'batch/v1', kind: 'Job', name: 'adopter', uid: j.metadata!.uid, controller: true, blockOwnerDeletion: true }]);
   assert.ok(adopted.metadata!.finalizers!.includes(JOB_TRACKING_FINALIZER));
   await waitFor('active 1', async () => (await getJob('adopter')).status?.active === 1);
-  await cp.client.patch(PODS, 'stray', { metadata: { labels: { app: 'gone' } } }, 'merge');
-  const released = await waitFor('released', async () => { const p = await cp.client.get<Pod>(PODS, 'stray'); return !p.metadata?.ownerReferences?.length && p; });
+  await fx.cp().client.patch(PODS, 'stray', { metadata: { labels: { app: 'gone' } } }, 'merge');
+  const released = await waitFor('released', async () => { const p = await fx.cp().client.get<Pod>(PODS, 'stray'); return !p.metadata?.ownerReferences?.length && p; });
   assert.ok(!released.metadata!.finalizers?.includes(JOB_TRACKING_FINALIZER));
-  await cp.client.delete(PODS, 'stray');
+  await fx.cp().client.delete(PODS, 'stray');
 });
 
 test('pods of a deleted Job lose the tracking finalizer; a duplicate pod of an index is deleted', async () => {
-  const j = await cp.client.create<Job>(JOBS, jobObj('dup', { completionMode: 'Indexed', completions: 1 }, { 'sim.k8ts.dev/exit-after': '60' }));
+  const j = await fx.cp().client.create<Job>(JOBS, jobObj('dup', { completionMode: 'Indexed', completions: 1 }, { 'sim.k8ts.dev/exit-after': '60' }));
   const first = await waitFor('dup running', async () => (await jobPods('dup')).find((p) => p.status?.phase === 'Running'));
-  const dup = await cp.client.create<Pod>(PODS, {
+  const dup = await fx.cp().client.create<Pod>(PODS, {
     apiVersion: 'v1', kind: 'Pod',
     metadata: {
       name: 'dup-extra', namespace: NS, labels: j.spec!.template.metadata!.labels, annotations: { 'batch.kubernetes.io/job-completion-index': '0', 'sim.k8ts.dev/exit-after': '60' },
@@ -205,19 +197,19 @@ test('pods of a deleted Job lose the tracking finalizer; a duplicate pod of an i
     spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'busybox' }] },
   });
   await waitFor('duplicate deleted', async () => (await jobPods('dup')).every((p) => p.metadata!.uid !== dup.metadata!.uid || p.metadata?.deletionTimestamp));
-  assert.equal((await cp.client.get<Pod>(PODS, first.metadata!.name!)).metadata!.deletionTimestamp, undefined);
+  assert.equal((await fx.cp().client.get<Pod>(PODS, first.metadata!.name!)).metadata!.deletionTimestamp, undefined);
   // No garbage collector runs here: the pod stays, its Job gone.
-  await cp.client.delete(JOBS, 'dup', { propagationPolicy: 'Background' });
-  await waitFor('job gone', async () => !(await cp.client.list<Job>(JOBS)).items.some((x) => x.metadata!.name === 'dup'));
+  await fx.cp().client.delete(JOBS, 'dup', { propagationPolicy: 'Background' });
+  await waitFor('job gone', async () => !(await fx.cp().client.list<Job>(JOBS)).items.some((x) => x.metadata!.name === 'dup'));
   await waitFor('finalizer removed', async () => {
-    const p = await cp.client.get<Pod>(PODS, first.metadata!.name!);
+    const p = await fx.cp().client.get<Pod>(PODS, first.metadata!.name!);
     return !p.metadata?.finalizers?.includes(JOB_TRACKING_FINALIZER);
   });
-  await cp.client.delete(PODS, first.metadata!.name!);
+  await fx.cp().client.delete(PODS, first.metadata!.name!);
 });
 
 test('a Job managed by another controller is ignored', async () => {
-  await cp.client.create<Job>(JOBS, jobObj('foreign', { managedBy: 'example.com/other' }, { 'sim.k8ts.dev/exit-after': '0.1' }));
+  await fx.cp().client.create<Job>(JOBS, jobObj('foreign', { managedBy: 'example.com/other' }, { 'sim.k8ts.dev/exit-after': '0.1' }));
   await sleep(1000);
   assert.equal((await jobPods('foreign')).length, 0);
   assert.equal((await getJob('foreign')).status?.startTime, undefined);
