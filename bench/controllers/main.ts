@@ -79,11 +79,11 @@ async function writeCounts(agent: Agent, t: Target): Promise<Map<string, number>
   return out;
 }
 
-async function phase(name: string, pids: [number, number], start: () => Promise<void>, poll: (mark: (label: string) => void, elapsed: () => number) => Promise<boolean>): Promise<Phase> {
+async function phase(name: string, api: { agent: Agent; t: Target }, pids: [number, number], start: () => Promise<void>, poll: (mark: (label: string) => void, elapsed: () => number) => Promise<boolean>): Promise<Phase> {
   log(`phase: ${name}`);
   const marks: Array<[string, number]> = [];
   const seen = new Set<string>();
-  const w0 = await writeCounts(phaseAgent!, phaseTarget!);
+  const w0 = await writeCounts(api.agent, api.t);
   const w = cpuWindow(pids);
   let serverPeakRss = rssMB(pids[0]);
   let simPeakRss = rssMB(pids[1]);
@@ -106,7 +106,7 @@ async function phase(name: string, pids: [number, number], start: () => Promise<
   const totalMs = elapsed();
   const r = w();
   const writes = new Map<string, number>();
-  for (const [k, n] of await writeCounts(phaseAgent!, phaseTarget!)) if (n - (w0.get(k) ?? 0) > 0) writes.set(k, n - (w0.get(k) ?? 0));
+  for (const [k, n] of await writeCounts(api.agent, api.t)) if (n - (w0.get(k) ?? 0) > 0) writes.set(k, n - (w0.get(k) ?? 0));
   log(`  ${READS ? 'requests' : 'writes'}: ${[...writes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   return { name, writes, marks, totalMs, serverPct: r.pct[0]!, simPct: r.pct[1]!, othersPct: r.othersPct, serverPeakRss, simPeakRss };
 }
@@ -130,9 +130,6 @@ function deployment(replicas: number): unknown {
   };
 }
 
-let phaseAgent: Agent | undefined;
-let phaseTarget: Target | undefined;
-
 async function getJson<T>(agent: Agent, t: Target, path: string): Promise<T> {
   return JSON.parse((await callOk(agent, t, 200, 'GET', path)).body) as T;
 }
@@ -144,8 +141,7 @@ async function main(): Promise<void> {
   const server = await startOwnedServer(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
   const t = await targetFromKubeconfig(server.kubeconfig);
   const agent = agentFor(t, 8);
-  phaseAgent = agent;
-  phaseTarget = t;
+  const api = { agent, t };
   log(`server pid ${server.pid}; registering ${NODES} simulated nodes`);
   const cfg: ChildConfig = { kubeconfig: server.kubeconfig, nodes: NODES, leaseRenewMs: 10_000, statusUpdateMs: 60_000, maxInFlight: 64, leaseWrite: 'update', pendingStage: false };
   const child = track(fork(fileURLToPath(new URL('../simnodes/child.js', import.meta.url)), [JSON.stringify(cfg)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
@@ -175,7 +171,7 @@ async function main(): Promise<void> {
 
   const phases: Phase[] = [];
   phases.push(
-    await phase(`Deployment of ${REPLICAS} replicas on ${NODES} nodes`, pids,
+    await phase(`Deployment of ${REPLICAS} replicas on ${NODES} nodes`, api, pids,
       async () => { await callOk(agent, t, 201, 'POST', `/apis/apps/v1/namespaces/${NS}/deployments`, JSON.stringify(deployment(REPLICAS))); },
       async (mark) => {
         const { s } = await status();
@@ -187,7 +183,7 @@ async function main(): Promise<void> {
   );
 
   if (PHASES >= 2) phases.push(
-    await phase('rolling update (maxSurge 25%, maxUnavailable 25%)', pids,
+    await phase('rolling update (maxSurge 25%, maxUnavailable 25%)', api, pids,
       async () => {
         const patch = { spec: { template: { metadata: { annotations: { 'bench.k8ts.dev/rev': '2' } } } } };
         await callOk(agent, t, 200, 'PATCH', depPath, JSON.stringify(patch), { 'Content-Type': 'application/strategic-merge-patch+json' });
@@ -207,7 +203,7 @@ async function main(): Promise<void> {
     const objects = podCount + (await rsCount()) + 1;
     let lastPodPoll = -Infinity;
     phases.push(
-      await phase(`namespace deleted (${fmt(objects)} workload objects + events)`, pids,
+      await phase(`namespace deleted (${fmt(objects)} workload objects + events)`, api, pids,
         async () => { await callOk(agent, t, 200, 'DELETE', `/api/v1/namespaces/${NS}`); },
         async (mark, elapsed) => {
           // A LIST with a limit reads storage (past 10k tombstones once pods are gone): every

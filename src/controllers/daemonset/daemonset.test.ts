@@ -1,25 +1,14 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DaemonSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, Node, Pod } from 'kubernetes-types/core/v1.js';
-import { SharedInformerFactory } from '../../client/index.js';
 import { startSimulatedNodes } from '../../sim/index.js';
-import { eventually, startTestControlPlane, type TestControlPlane } from '../../testing/index.js';
-import { startDaemonSetController, type DaemonSetController } from './index.js';
+import { eventually } from '../../testing/index.js';
+import { controllerFixture } from '../testfixture.js';
+import { startDaemonSetController } from './index.js';
 
-let cp: TestControlPlane;
-let ctl: DaemonSetController;
-const ac = new AbortController();
-const errors: unknown[] = [];
-before(async () => {
-  cp = await startTestControlPlane({ controllers: false, scheduler: true, simNodes: { nodes: 3, timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } } });
-  ctl = await startDaemonSetController({ client: cp.client, factory: new SharedInformerFactory(cp.client), signal: ac.signal, onError: (_k, e) => errors.push(e) });
-});
-after(async () => {
-  ac.abort();
-  await ctl.done;
-  await cp.stop();
-});
+const fx = controllerFixture({ controllers: false, scheduler: true, simNodes: { nodes: 3, timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } } }, startDaemonSetController);
+const errors = fx.errors;
 
 const NS = 'default';
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: NS };
@@ -38,7 +27,7 @@ const dsObj = (name: string): DaemonSet => ({
   },
 });
 const livePods = async (app: string) =>
-  (await cp.client.list<Pod>(PODS, { labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
+  (await fx.cp().client.list<Pod>(PODS, { labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
 const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 /** Ready pods of `app`, exactly one on each of `nodes`. */
 const podsOn = (app: string, nodes: string[], pred: (p: Pod) => boolean = () => true) =>
@@ -49,7 +38,7 @@ const podsOn = (app: string, nodes: string[], pred: (p: Pod) => boolean = () => 
   });
 const statusIs = (name: string, n: number) =>
   waitFor(`status of ${name} at ${n}`, async () => {
-    const ds = await cp.client.get<DaemonSet>(DS, name);
+    const ds = await fx.cp().client.get<DaemonSet>(DS, name);
     const s = ds.status;
     return (
       s?.desiredNumberScheduled === n &&
@@ -64,8 +53,8 @@ const statusIs = (name: string, n: number) =>
   });
 
 test('a DaemonSet runs one scheduled pod per node, with affinity, tolerations, labels and status', async () => {
-  const nodes = cp.sim!.nodeNames;
-  const ds = await cp.client.create<DaemonSet>(DS, dsObj('agent'));
+  const nodes = fx.cp().sim!.nodeNames;
+  const ds = await fx.cp().client.create<DaemonSet>(DS, dsObj('agent'));
   const pods = await podsOn('agent', nodes);
   for (const p of pods) {
     const terms = p.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
@@ -80,7 +69,7 @@ test('a DaemonSet runs one scheduled pod per node, with affinity, tolerations, l
   const done = await statusIs('agent', 3);
   assert.equal(done.status!.numberUnavailable ?? 0, 0);
   const evs = await waitFor('3 SuccessfulCreate events', async () => {
-    const e = (await cp.client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'agent' && x.reason === 'SuccessfulCreate');
+    const e = (await fx.cp().client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'agent' && x.reason === 'SuccessfulCreate');
     return e.length === 3 && e;
   });
   assert.deepEqual(evs.map((e) => e.message).sort(), pods.map((p) => `Created pod: ${p.metadata!.name}`).sort());
@@ -93,16 +82,16 @@ test('a tainted node gets no pod; a node added later gets its pod', async () => 
     metadata: { name: 'tainted-0' },
     spec: { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] },
   };
-  await cp.client.create<Node>(NODES, tainted);
-  const sim = await startSimulatedNodes({ client: cp.client, nodes: 1, namePrefix: 'late-', timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } });
+  await fx.cp().client.create<Node>(NODES, tainted);
+  const sim = await startSimulatedNodes({ client: fx.cp().client, nodes: 1, namePrefix: 'late-', timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } });
   try {
-    const nodes = [...cp.sim!.nodeNames, ...sim.nodeNames];
+    const nodes = [...fx.cp().sim!.nodeNames, ...sim.nodeNames];
     await podsOn('agent', nodes);
     await statusIs('agent', 4);
     assert.ok(!(await livePods('agent')).some((p) => JSON.stringify(p.spec?.affinity).includes('tainted-0')));
     // Tainting a node NoExecute evicts its daemon pod.
-    await cp.client.patch<Node>(NODES, sim.nodeNames[0]!, { spec: { taints: [{ key: 'dedicated', value: 'x', effect: 'NoExecute' }] } }, 'merge');
-    await podsOn('agent', cp.sim!.nodeNames);
+    await fx.cp().client.patch<Node>(NODES, sim.nodeNames[0]!, { spec: { taints: [{ key: 'dedicated', value: 'x', effect: 'NoExecute' }] } }, 'merge');
+    await podsOn('agent', fx.cp().sim!.nodeNames);
     await statusIs('agent', 3);
   } finally {
     await sim.stop();
@@ -112,8 +101,8 @@ test('a tainted node gets no pod; a node added later gets its pod', async () => 
 test('a template change rolls the pods (RollingUpdate, maxUnavailable 1)', async () => {
   const before = await livePods('agent');
   const oldHash = before[0]!.metadata!.labels!['controller-revision-hash'];
-  await cp.client.patch<DaemonSet>(DS, 'agent', { spec: { template: { spec: { containers: [{ name: 'c', image: 'agent:2' }] } } } }, 'strategic');
-  const nodes = cp.sim!.nodeNames;
+  await fx.cp().client.patch<DaemonSet>(DS, 'agent', { spec: { template: { spec: { containers: [{ name: 'c', image: 'agent:2' }] } } } }, 'strategic');
+  const nodes = fx.cp().sim!.nodeNames;
   // Watch the rollout: at most one node (maxUnavailable 1) lacks a ready pod at any time.
   let worst = 0;
   let rolling = true;
@@ -131,7 +120,7 @@ test('a template change rolls the pods (RollingUpdate, maxUnavailable 1)', async
   for (const p of pods) assert.equal(p.metadata!.labels!['pod-template-generation'], '2');
   const ds = await statusIs('agent', 3);
   assert.equal(ds.metadata!.generation, 2);
-  const dels = (await cp.client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'agent' && x.reason === 'SuccessfulDelete');
+  const dels = (await fx.cp().client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'agent' && x.reason === 'SuccessfulDelete');
   assert.ok(dels.length >= 3);
   assert.deepEqual(errors.filter((e) => !String(e).includes('onflict')), []);
 });
@@ -139,19 +128,19 @@ test('a template change rolls the pods (RollingUpdate, maxUnavailable 1)', async
 test('OnDelete: a template change leaves pods alone until they are deleted', async () => {
   const ds = dsObj('ondel');
   ds.spec!.updateStrategy = { type: 'OnDelete' };
-  await cp.client.create<DaemonSet>(DS, ds);
-  const nodes = cp.sim!.nodeNames;
+  await fx.cp().client.create<DaemonSet>(DS, ds);
+  const nodes = fx.cp().sim!.nodeNames;
   const first = await podsOn('ondel', nodes);
-  await cp.client.patch<DaemonSet>(DS, 'ondel', { spec: { template: { spec: { containers: [{ name: 'c', image: 'agent:2' }] } } } }, 'strategic');
+  await fx.cp().client.patch<DaemonSet>(DS, 'ondel', { spec: { template: { spec: { containers: [{ name: 'c', image: 'agent:2' }] } } } }, 'strategic');
   const cur = await waitFor('status observes generation 2', async () => {
-    const d = await cp.client.get<DaemonSet>(DS, 'ondel');
+    const d = await fx.cp().client.get<DaemonSet>(DS, 'ondel');
     return d.status?.observedGeneration === 2 && d;
   });
   assert.equal(cur.status!.updatedNumberScheduled ?? 0, 0);
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual((await livePods('ondel')).map((p) => p.metadata!.name).sort(), first.map((p) => p.metadata!.name).sort());
   const victim = first[0]!;
-  await cp.client.delete(PODS, victim.metadata!.name!);
+  await fx.cp().client.delete(PODS, victim.metadata!.name!);
   const after = await podsOn('ondel', nodes, (p) => p.metadata!.name !== victim.metadata!.name);
   const fresh = after.find((p) => p.spec!.nodeName === victim.spec!.nodeName)!;
   assert.equal(fresh.spec!.containers[0]!.image, 'agent:2');
@@ -159,16 +148,16 @@ test('OnDelete: a template change leaves pods alone until they are deleted', asy
 });
 
 test('a nodeSelector limits the nodes; pods on nodes no longer selected are deleted', async () => {
-  const nodes = cp.sim!.nodeNames;
-  await cp.client.patch<Node>(NODES, nodes[0]!, { metadata: { labels: { role: 'edge' } } }, 'merge');
+  const nodes = fx.cp().sim!.nodeNames;
+  await fx.cp().client.patch<Node>(NODES, nodes[0]!, { metadata: { labels: { role: 'edge' } } }, 'merge');
   const ds = dsObj('edge');
   ds.spec!.template.spec!.nodeSelector = { role: 'edge' };
-  await cp.client.create<DaemonSet>(DS, ds);
+  await fx.cp().client.create<DaemonSet>(DS, ds);
   await podsOn('edge', [nodes[0]!]);
   await statusIs('edge', 1);
-  await cp.client.patch<Node>(NODES, nodes[1]!, { metadata: { labels: { role: 'edge' } } }, 'merge');
+  await fx.cp().client.patch<Node>(NODES, nodes[1]!, { metadata: { labels: { role: 'edge' } } }, 'merge');
   await podsOn('edge', [nodes[0]!, nodes[1]!]);
-  await cp.client.patch<Node>(NODES, nodes[0]!, { metadata: { labels: { role: null } } }, 'merge');
+  await fx.cp().client.patch<Node>(NODES, nodes[0]!, { metadata: { labels: { role: null } } }, 'merge');
   await podsOn('edge', [nodes[1]!]);
   await statusIs('edge', 1);
 });
@@ -176,11 +165,11 @@ test('a nodeSelector limits the nodes; pods on nodes no longer selected are dele
 test('RollingUpdate with maxSurge 1: the new pod is ready before the old one goes', async () => {
   const ds = dsObj('surge');
   ds.spec!.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
-  await cp.client.create<DaemonSet>(DS, ds);
-  const nodes = cp.sim!.nodeNames;
+  await fx.cp().client.create<DaemonSet>(DS, ds);
+  const nodes = fx.cp().sim!.nodeNames;
   const first = await podsOn('surge', nodes);
   const oldHash = first[0]!.metadata!.labels!['controller-revision-hash'];
-  await cp.client.patch<DaemonSet>(DS, 'surge', { spec: { template: { spec: { containers: [{ name: 'c', image: 'agent:2' }] } } } }, 'strategic');
+  await fx.cp().client.patch<DaemonSet>(DS, 'surge', { spec: { template: { spec: { containers: [{ name: 'c', image: 'agent:2' }] } } } }, 'strategic');
   let worstMissing = 0, worstPods = 0;
   let rolling = true;
   const monitor = (async () => {
@@ -201,8 +190,8 @@ test('RollingUpdate with maxSurge 1: the new pod is ready before the old one goe
 });
 
 test('an orphan pod matching the selector is adopted and counts for its node', async () => {
-  const nodes = cp.sim!.nodeNames;
-  const orphan = await cp.client.create<Pod>(PODS, {
+  const nodes = fx.cp().sim!.nodeNames;
+  const orphan = await fx.cp().client.create<Pod>(PODS, {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'adopt-orphan', namespace: NS, labels: { app: 'adopt' } },
@@ -210,14 +199,14 @@ test('an orphan pod matching the selector is adopted and counts for its node', a
   });
   const ds = dsObj('adopt');
   ds.spec!.updateStrategy = { type: 'OnDelete' };
-  const created = await cp.client.create<DaemonSet>(DS, ds);
+  const created = await fx.cp().client.create<DaemonSet>(DS, ds);
   const pods = await podsOn('adopt', nodes);
   const adopted = pods.find((p) => p.metadata!.name === 'adopt-orphan');
   assert.ok(adopted, 'the orphan stays on its node');
   assert.equal(adopted.metadata!.uid, orphan.metadata!.uid);
   assert.equal(adopted.metadata!.ownerReferences?.[0]?.uid, created.metadata!.uid);
   const d = await waitFor('adopt status', async () => {
-    const x = await cp.client.get<DaemonSet>(DS, 'adopt');
+    const x = await fx.cp().client.get<DaemonSet>(DS, 'adopt');
     return x.status?.currentNumberScheduled === 3 && x.status.numberReady === 3 && x;
   });
   assert.equal(d.status!.updatedNumberScheduled, 2);

@@ -1,29 +1,18 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
-import { SharedInformerFactory } from '../../client/index.js';
-import { eventually, startTestControlPlane, type TestControlPlane } from '../../testing/index.js';
-import { startDeploymentController, type DeploymentController } from './index.js';
+import { eventually } from '../../testing/index.js';
+import { controllerFixture } from '../testfixture.js';
+import { startDeploymentController } from './index.js';
 import { computeHash } from './util.js';
 
-let cp: TestControlPlane;
-let ctl: DeploymentController;
-const ac = new AbortController();
-const errors: [string, unknown][] = [];
-before(async () => {
-  cp = await startTestControlPlane({
+const fx = controllerFixture({
     controllers: 'replicaset-controller,garbage-collector-controller',
     scheduler: true,
     simNodes: { nodes: 3, timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } },
-  });
-  ctl = await startDeploymentController({ client: cp.client, factory: new SharedInformerFactory(cp.client), signal: ac.signal, onError: (k, e) => errors.push([k, e]) });
-});
-after(async () => {
-  ac.abort();
-  await ctl.done;
-  await cp.stop();
-});
+  }, startDeploymentController);
+const errors = fx.errors;
 
 const NS = 'default';
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: NS };
@@ -46,10 +35,10 @@ function depObj(name: string, replicas: number, image: string, strategy?: Deploy
   };
 }
 const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-const pods = async (app: string) => (await cp.client.list<Pod>(PODS, { labelSelector: `app=${app}` })).items;
+const pods = async (app: string) => (await fx.cp().client.list<Pod>(PODS, { labelSelector: `app=${app}` })).items;
 const ownedRSes = async (d: Deployment) =>
-  (await cp.client.list<ReplicaSet>(RS)).items.filter((rs) => rs.metadata?.ownerReferences?.some((r) => r.uid === d.metadata!.uid && r.controller));
-const getDep = (name: string) => cp.client.get<Deployment>(DEP, name);
+  (await fx.cp().client.list<ReplicaSet>(RS)).items.filter((rs) => rs.metadata?.ownerReferences?.some((r) => r.uid === d.metadata!.uid && r.controller));
+const getDep = (name: string) => fx.cp().client.get<Deployment>(DEP, name);
 /** kubectl rollout status's notion of done. */
 const rolledOut = (name: string, n: number) =>
   waitFor(`${name} rolled out with ${n}`, async () => {
@@ -59,7 +48,7 @@ const rolledOut = (name: string, n: number) =>
   });
 
 test('a Deployment of 3 becomes available through one RS named with the template hash', async () => {
-  const d = await cp.client.create<Deployment>(DEP, depObj('web', 3, 'nginx:1'));
+  const d = await fx.cp().client.create<Deployment>(DEP, depObj('web', 3, 'nginx:1'));
   const done = await rolledOut('web', 3);
   const rss = await ownedRSes(d);
   assert.equal(rss.length, 1);
@@ -81,15 +70,15 @@ test('a Deployment of 3 becomes available through one RS named with the template
   await waitFor('Progressing NewReplicaSetAvailable', async () =>
     (await getDep('web')).status?.conditions?.some((c) => c.type === 'Progressing' && c.status === 'True' && c.reason === 'NewReplicaSetAvailable'));
   await waitFor('ScalingReplicaSet event', async () =>
-    (await cp.client.list<Event>(EVENTS)).items.some((e) => e.reason === 'ScalingReplicaSet' && e.involvedObject.name === 'web' && e.message === `Scaled up replica set web-${hash} from 0 to 3`));
+    (await fx.cp().client.list<Event>(EVENTS)).items.some((e) => e.reason === 'ScalingReplicaSet' && e.involvedObject.name === 'web' && e.message === `Scaled up replica set web-${hash} from 0 to 3`));
   assert.equal((await pods('web')).filter((p) => !p.metadata?.deletionTimestamp).length, 3);
 });
 
 test('an image change rolls out within maxSurge/maxUnavailable', async () => {
   // replicas 4, 25%/25%: surge 1, unavailable 1.
-  await cp.client.patch(DEP, 'web', { spec: { replicas: 4 } }, 'merge');
+  await fx.cp().client.patch(DEP, 'web', { spec: { replicas: 4 } }, 'merge');
   await rolledOut('web', 4);
-  const d = await cp.client.patch<Deployment>(DEP, 'web', { spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx:2' }] } } } }, 'strategic');
+  const d = await fx.cp().client.patch<Deployment>(DEP, 'web', { spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx:2' }] } } } }, 'strategic');
   const violations: string[] = [];
   let stop = false;
   let samples = 0;
@@ -121,7 +110,7 @@ test('an image change rolls out within maxSurge/maxUnavailable', async () => {
   assert.equal(newRS.metadata!.annotations!['deployment.kubernetes.io/revision'], '2');
   assert.equal(oldRS.metadata!.annotations!['deployment.kubernetes.io/revision'], '1');
   assert.equal(newRS.spec!.replicas, 4);
-  await waitFor('old RS at 0', async () => (await cp.client.get<ReplicaSet>(RS, oldRS.metadata!.name!)).spec?.replicas === 0);
+  await waitFor('old RS at 0', async () => (await fx.cp().client.get<ReplicaSet>(RS, oldRS.metadata!.name!)).spec?.replicas === 0);
   const live = await waitFor('4 new pods only', async () => {
     const ps = (await pods('web')).filter((p) => !p.metadata?.deletionTimestamp);
     return ps.length === 4 && ps.every((p) => p.spec!.containers[0]!.image === 'nginx:2') && ps;
@@ -130,20 +119,20 @@ test('an image change rolls out within maxSurge/maxUnavailable', async () => {
 });
 
 test('rolling back to the old template reuses the old RS with a new revision', async () => {
-  const d = await cp.client.patch<Deployment>(DEP, 'web', { spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx:1' }] } } } }, 'strategic');
+  const d = await fx.cp().client.patch<Deployment>(DEP, 'web', { spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx:1' }] } } } }, 'strategic');
   const hash1 = computeHash(d.spec!.template);
   await waitFor('revision 3 on the first RS', async () => {
     const cur = await rolledOut('web', 4);
     return cur.metadata!.annotations!['deployment.kubernetes.io/revision'] === '3' && cur;
   });
-  const rs = await cp.client.get<ReplicaSet>(RS, `web-${hash1}`);
+  const rs = await fx.cp().client.get<ReplicaSet>(RS, `web-${hash1}`);
   assert.equal(rs.metadata!.annotations!['deployment.kubernetes.io/revision'], '3');
   assert.equal(rs.spec!.replicas, 4);
   assert.equal((await ownedRSes(d)).length, 2);
 });
 
 test('scaling a stable deployment scales its RS', async () => {
-  const d = await cp.client.patch<Deployment>(DEP, 'web', { spec: { replicas: 5 } }, 'merge');
+  const d = await fx.cp().client.patch<Deployment>(DEP, 'web', { spec: { replicas: 5 } }, 'merge');
   await rolledOut('web', 5);
   const rss = await ownedRSes(d);
   const active = rss.filter((rs) => (rs.spec?.replicas ?? 0) > 0);
@@ -157,10 +146,10 @@ test('Recreate removes all old pods before creating new ones', async () => {
   const obj = depObj('rc', 3, 'redis:1', { type: 'Recreate' });
   // Old pods must be gone before new ones start: keep their graceful termination short.
   obj.spec!.template.spec!.terminationGracePeriodSeconds = 1;
-  const d = await cp.client.create<Deployment>(DEP, obj);
+  const d = await fx.cp().client.create<Deployment>(DEP, obj);
   await rolledOut('rc', 3);
   const oldHash = computeHash(d.spec!.template);
-  const d2 = await cp.client.patch<Deployment>(DEP, 'rc', { spec: { template: { spec: { containers: [{ name: 'c', image: 'redis:2' }] } } } }, 'strategic');
+  const d2 = await fx.cp().client.patch<Deployment>(DEP, 'rc', { spec: { template: { spec: { containers: [{ name: 'c', image: 'redis:2' }] } } } }, 'strategic');
   const newHash = computeHash(d2.spec!.template);
   const mixed: string[] = [];
   let stop = false;
@@ -179,25 +168,25 @@ test('Recreate removes all old pods before creating new ones', async () => {
   stop = true;
   await watcher;
   assert.deepEqual(mixed, []);
-  assert.equal((await cp.client.get<ReplicaSet>(RS, `rc-${oldHash}`)).spec!.replicas, 0);
-  assert.equal((await cp.client.get<ReplicaSet>(RS, `rc-${newHash}`)).spec!.replicas, 3);
+  assert.equal((await fx.cp().client.get<ReplicaSet>(RS, `rc-${oldHash}`)).spec!.replicas, 0);
+  assert.equal((await fx.cp().client.get<ReplicaSet>(RS, `rc-${newHash}`)).spec!.replicas, 3);
 });
 
 test('revisionHistoryLimit deletes the oldest idle RSes', async () => {
-  const d = await cp.client.patch<Deployment>(DEP, 'rc', { spec: { revisionHistoryLimit: 0 } }, 'merge');
+  const d = await fx.cp().client.patch<Deployment>(DEP, 'rc', { spec: { revisionHistoryLimit: 0 } }, 'merge');
   await waitFor('only the current RS left', async () => (await ownedRSes(d)).length === 1);
-  assert.deepEqual(errors.filter(([, e]) => !/conflict|modified/i.test(String((e as Error)?.message ?? e))), []);
+  assert.deepEqual(errors.filter((e) => !/conflict|modified/i.test(String((e as Error)?.message ?? e))), []);
 });
 
 test('a paused deployment does not roll out; resuming does', async () => {
-  await cp.client.patch(DEP, 'web', { spec: { paused: true } }, 'merge');
+  await fx.cp().client.patch(DEP, 'web', { spec: { paused: true } }, 'merge');
   await waitFor('Progressing DeploymentPaused', async () =>
     (await getDep('web')).status?.conditions?.some((c) => c.type === 'Progressing' && c.status === 'Unknown' && c.reason === 'DeploymentPaused'));
-  const d = await cp.client.patch<Deployment>(DEP, 'web', { spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx:3' }] } } } }, 'strategic');
+  const d = await fx.cp().client.patch<Deployment>(DEP, 'web', { spec: { template: { spec: { containers: [{ name: 'c', image: 'nginx:3' }] } } } }, 'strategic');
   await waitFor('generation observed', async () => (await getDep('web')).status?.observedGeneration === d.metadata!.generation);
   await new Promise((r) => setTimeout(r, 300));
   assert.equal((await ownedRSes(d)).length, 2, 'no new RS while paused');
-  await cp.client.patch(DEP, 'web', { spec: { paused: false } }, 'merge');
+  await fx.cp().client.patch(DEP, 'web', { spec: { paused: false } }, 'merge');
   await waitFor('revision 4 rolled out', async () => {
     const cur = await rolledOut('web', 5);
     return cur.metadata!.annotations!['deployment.kubernetes.io/revision'] === '4' && cur;
@@ -206,13 +195,13 @@ test('a paused deployment does not roll out; resuming does', async () => {
 
 test('scaling mid-rollout scales the RSes proportionally', async () => {
   const obj = depObj('prop', 4, 'busybox:1', { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
-  const d = await cp.client.create<Deployment>(DEP, obj);
+  const d = await fx.cp().client.create<Deployment>(DEP, obj);
   await rolledOut('prop', 4);
   // The new template cannot be scheduled: the rollout stays at old 4 + new 1.
-  await cp.client.patch(DEP, 'prop', { spec: { template: { spec: { nodeSelector: { nowhere: 'true' } } } } }, 'strategic');
+  await fx.cp().client.patch(DEP, 'prop', { spec: { template: { spec: { nodeSelector: { nowhere: 'true' } } } } }, 'strategic');
   const sizes = async () => (await ownedRSes(d)).sort((a, b) => (b.spec!.replicas ?? 0) - (a.spec!.replicas ?? 0)).map((rs) => rs.spec!.replicas);
   await waitFor('old 4 + new 1', async () => JSON.stringify(await sizes()) === '[4,1]');
-  await cp.client.patch(DEP, 'prop', { spec: { replicas: 8 } }, 'merge');
+  await fx.cp().client.patch(DEP, 'prop', { spec: { replicas: 8 } }, 'merge');
   // allowed 8 + 1 = 9; old: round(4 * 9 / 5) = 7, new: round(1 * 9 / 5) = 2.
   await waitFor('old 7 + new 2', async () => JSON.stringify(await sizes()) === '[7,2]');
   await new Promise((r) => setTimeout(r, 300));
@@ -223,7 +212,7 @@ test('a rollout that cannot progress reports ProgressDeadlineExceeded', async ()
   const obj = depObj('stuck', 2, 'busybox');
   obj.spec!.progressDeadlineSeconds = 1;
   obj.spec!.template.spec!.nodeSelector = { nowhere: 'true' };
-  await cp.client.create<Deployment>(DEP, obj);
+  await fx.cp().client.create<Deployment>(DEP, obj);
   const d = await waitFor('ProgressDeadlineExceeded', async () => {
     const cur = await getDep('stuck');
     return cur.status?.conditions?.some((c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded') && cur;
@@ -231,7 +220,7 @@ test('a rollout that cannot progress reports ProgressDeadlineExceeded', async ()
   const avail = d.status!.conditions!.find((c) => c.type === 'Available')!;
   assert.deepEqual([avail.status, avail.reason], ['False', 'MinimumReplicasUnavailable']);
   assert.equal(d.status!.unavailableReplicas, 2);
-  assert.deepEqual(errors.filter(([, e]) => !/conflict|modified/i.test(String((e as Error)?.message ?? e))), []);
+  assert.deepEqual(errors.filter((e) => !/conflict|modified/i.test(String((e as Error)?.message ?? e))), []);
 });
 
 test('an orphan ReplicaSet the selector matches is adopted (and reused when its template matches); one relabelled away is released', async () => {
@@ -248,15 +237,15 @@ test('an orphan ReplicaSet the selector matches is adopted (and reused when its 
       template: { metadata: { labels: { app: 'adopt', 'pod-template-hash': hash } }, spec: d0.spec!.template!.spec },
     },
   };
-  const rs0 = await cp.client.create<ReplicaSet>(RS, orphan as never);
-  const d = await cp.client.create<Deployment>(DEP, d0 as never);
+  const rs0 = await fx.cp().client.create<ReplicaSet>(RS, orphan as never);
+  const d = await fx.cp().client.create<Deployment>(DEP, d0 as never);
   await rolledOut('adopt', 2);
   const owned = await ownedRSes(d);
   assert.deepEqual(owned.map((r) => r.metadata!.uid), [rs0.metadata!.uid], 'the orphan was adopted and scaled, no second ReplicaSet');
   // Relabel it out of the selector: the Deployment lets go of it (and makes a new one).
-  await cp.client.patch(RS, rs0.metadata!.name!, { metadata: { labels: { app: 'other' } } }, 'merge');
+  await fx.cp().client.patch(RS, rs0.metadata!.name!, { metadata: { labels: { app: 'other' } } }, 'merge');
   await waitFor('released', async () => {
-    const rs = await cp.client.get<ReplicaSet>(RS, rs0.metadata!.name!);
+    const rs = await fx.cp().client.get<ReplicaSet>(RS, rs0.metadata!.name!);
     return !rs.metadata?.ownerReferences?.some((r) => r.uid === d.metadata!.uid);
   });
   await waitFor('a new ReplicaSet', async () => (await ownedRSes(d)).length === 1 && (await ownedRSes(d))[0]!.metadata!.uid !== rs0.metadata!.uid);

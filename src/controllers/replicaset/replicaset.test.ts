@@ -1,24 +1,13 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, Pod } from 'kubernetes-types/core/v1.js';
-import { SharedInformerFactory } from '../../client/index.js';
-import { eventually, startTestControlPlane, type TestControlPlane } from '../../testing/index.js';
-import { startReplicaSetController, type ReplicaSetController } from './index.js';
+import { eventually } from '../../testing/index.js';
+import { controllerFixture } from '../testfixture.js';
+import { startReplicaSetController } from './index.js';
 
-let cp: TestControlPlane;
-let ctl: ReplicaSetController;
-const ac = new AbortController();
-const errors: unknown[] = [];
-before(async () => {
-  cp = await startTestControlPlane({ controllers: false, scheduler: true, simNodes: 3 });
-  ctl = await startReplicaSetController({ client: cp.client, factory: new SharedInformerFactory(cp.client), signal: ac.signal, onError: (_k, e) => errors.push(e) });
-});
-after(async () => {
-  ac.abort();
-  await ctl.done;
-  await cp.stop();
-});
+const fx = controllerFixture({ controllers: false, scheduler: true, simNodes: 3 }, startReplicaSetController);
+const errors = fx.errors;
 
 const NS = 'default';
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: NS };
@@ -41,9 +30,9 @@ function rsObj(name: string, replicas: number): ReplicaSet {
   };
 }
 const livePods = async (app: string) =>
-  (await cp.client.list<Pod>(PODS, { labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
+  (await fx.cp().client.list<Pod>(PODS, { labelSelector: `app=${app}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
 const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-const getRS = (name: string) => cp.client.get<ReplicaSet>(RS, name);
+const getRS = (name: string) => fx.cp().client.get<ReplicaSet>(RS, name);
 const readyPods = (app: string, n: number) =>
   waitFor(`${n} ready pods of ${app}`, async () => {
     const ps = await livePods(app);
@@ -57,7 +46,7 @@ const statusIs = (name: string, want: number) =>
   });
 
 test('an RS of 5 reaches 5 ready replicas with correct pods, status and events', async () => {
-  const rs = await cp.client.create<ReplicaSet>(RS, rsObj('web', 5));
+  const rs = await fx.cp().client.create<ReplicaSet>(RS, rsObj('web', 5));
   const pods = await readyPods('web', 5);
   for (const p of pods) {
     assert.match(p.metadata!.name!, /^web-[a-z0-9]{5}$/);
@@ -68,7 +57,7 @@ test('an RS of 5 reaches 5 ready replicas with correct pods, status and events',
   assert.equal(done.status!.fullyLabeledReplicas, 5);
   assert.equal(done.status!.observedGeneration, 1);
   const evs = await waitFor('5 SuccessfulCreate events', async () => {
-    const e = (await cp.client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'web' && x.reason === 'SuccessfulCreate');
+    const e = (await fx.cp().client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'web' && x.reason === 'SuccessfulCreate');
     return e.length === 5 && e;
   });
   for (const e of evs) assert.deepEqual([e.involvedObject.kind, e.involvedObject.apiVersion, e.involvedObject.uid, e.type], ['ReplicaSet', 'apps/v1', rs.metadata!.uid, 'Normal']);
@@ -79,19 +68,19 @@ test('an RS of 5 reaches 5 ready replicas with correct pods, status and events',
 });
 
 test('scaling to 2 deletes 3 pods', async () => {
-  await cp.client.patch(RS, 'web', { spec: { replicas: 2 } }, 'merge');
+  await fx.cp().client.patch(RS, 'web', { spec: { replicas: 2 } }, 'merge');
   await waitFor('2 live pods', async () => (await livePods('web')).length === 2);
   const rs = await statusIs('web', 2);
   assert.equal(rs.status!.observedGeneration, 2);
   await waitFor('3 SuccessfulDelete events', async () =>
-    (await cp.client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'web' && x.reason === 'SuccessfulDelete' && /^Deleted pod: web-/.test(x.message ?? '')).length === 3);
+    (await fx.cp().client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'web' && x.reason === 'SuccessfulDelete' && /^Deleted pod: web-/.test(x.message ?? '')).length === 3);
   await sleep(300);
   assert.equal((await livePods('web')).length, 2);
 });
 
 test('a deleted pod is replaced', async () => {
   const [victim] = await readyPods('web', 2);
-  await cp.client.delete(PODS, victim!.metadata!.name!);
+  await fx.cp().client.delete(PODS, victim!.metadata!.name!);
   const pods = await waitFor('replacement', async () => {
     const ps = await livePods('web');
     return ps.length === 2 && ps.every(isReady) && !ps.some((p) => p.metadata!.uid === victim!.metadata!.uid) && ps;
@@ -101,12 +90,12 @@ test('a deleted pod is replaced', async () => {
 });
 
 test('scale-down removes unscheduled pods before ready ones', async () => {
-  await cp.client.create<ReplicaSet>(RS, rsObj('mixed', 3));
+  await fx.cp().client.create<ReplicaSet>(RS, rsObj('mixed', 3));
   const ready = await readyPods('mixed', 3);
   // New pods from this template cannot be scheduled.
-  await cp.client.patch(RS, 'mixed', { spec: { replicas: 5, template: { spec: { nodeSelector: { nowhere: 'true' } } } } }, 'merge');
+  await fx.cp().client.patch(RS, 'mixed', { spec: { replicas: 5, template: { spec: { nodeSelector: { nowhere: 'true' } } } } }, 'merge');
   await waitFor('5 live pods', async () => (await livePods('mixed')).length === 5);
-  await cp.client.patch(RS, 'mixed', { spec: { replicas: 3 } }, 'merge');
+  await fx.cp().client.patch(RS, 'mixed', { spec: { replicas: 3 } }, 'merge');
   const left = await waitFor('3 live pods', async () => {
     const ps = await livePods('mixed');
     return ps.length === 3 && ps;
@@ -116,13 +105,13 @@ test('scale-down removes unscheduled pods before ready ones', async () => {
 });
 
 test('an orphan pod matching the selector is adopted', async () => {
-  const orphan = await cp.client.create<Pod>(PODS, {
+  const orphan = await fx.cp().client.create<Pod>(PODS, {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'stray', namespace: NS, labels: { app: 'adopt' } },
     spec: { containers: [{ name: 'c', image: 'busybox' }] },
   });
-  const rs = await cp.client.create<ReplicaSet>(RS, rsObj('adopt', 3));
+  const rs = await fx.cp().client.create<ReplicaSet>(RS, rsObj('adopt', 3));
   const pods = await readyPods('adopt', 3);
   const adopted = pods.find((p) => p.metadata!.uid === orphan.metadata!.uid);
   assert.ok(adopted, 'the orphan is one of the 3 pods');
@@ -135,8 +124,8 @@ test('an orphan pod matching the selector is adopted', async () => {
 
 test('a pod whose labels stop matching is released and replaced', async () => {
   const [p] = await readyPods('adopt', 3);
-  await cp.client.patch(PODS, p!.metadata!.name!, { metadata: { labels: { app: 'gone' } } }, 'merge');
-  await waitFor('released', async () => !(await cp.client.get<Pod>(PODS, p!.metadata!.name!)).metadata?.ownerReferences?.length);
+  await fx.cp().client.patch(PODS, p!.metadata!.name!, { metadata: { labels: { app: 'gone' } } }, 'merge');
+  await waitFor('released', async () => !(await fx.cp().client.get<Pod>(PODS, p!.metadata!.name!)).metadata?.ownerReferences?.length);
   await readyPods('adopt', 3);
   assert.deepEqual(errors.filter((e) => (e as { code?: number }).code !== 409), []);
 });
@@ -144,7 +133,7 @@ test('a pod whose labels stop matching is released and replaced', async () => {
 test('availableReplicas follows minReadySeconds', async () => {
   const obj = rsObj('slow', 2);
   obj.spec = { ...obj.spec!, minReadySeconds: 1 };
-  await cp.client.create<ReplicaSet>(RS, obj);
+  await fx.cp().client.create<ReplicaSet>(RS, obj);
   const early = await waitFor('2 ready', async () => {
     const rs = await getRS('slow');
     return rs.status?.readyReplicas === 2 && rs;

@@ -1,24 +1,13 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Event, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1.js';
-import { SharedInformerFactory } from '../../client/index.js';
-import { eventually, startTestControlPlane, type TestControlPlane } from '../../testing/index.js';
-import { startStatefulSetController, type StatefulSetController } from './index.js';
+import { eventually } from '../../testing/index.js';
+import { controllerFixture } from '../testfixture.js';
+import { startStatefulSetController } from './index.js';
 
-let cp: TestControlPlane;
-let ctl: StatefulSetController;
-const ac = new AbortController();
-const errors: unknown[] = [];
-before(async () => {
-  cp = await startTestControlPlane({ controllers: false, scheduler: true, simNodes: { nodes: 3, timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } } });
-  ctl = await startStatefulSetController({ client: cp.client, factory: new SharedInformerFactory(cp.client), signal: ac.signal, onError: (_k, e) => errors.push(e) });
-});
-after(async () => {
-  ac.abort();
-  await ctl.done;
-  await cp.stop();
-});
+const fx = controllerFixture({ controllers: false, scheduler: true, simNodes: { nodes: 3, timings: { podCreateDelayMs: 5, podStartDelayMs: 5 } } }, startStatefulSetController);
+const errors = fx.errors;
 
 const NS = 'default';
 const PODS = { group: '', version: 'v1', resource: 'pods', namespace: NS };
@@ -41,7 +30,7 @@ const stsObj = (name: string, replicas: number, extra: Partial<StatefulSet['spec
 });
 const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const readyTime = (p: Pod) => Date.parse(p.status!.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime!);
-const allPods = async (app: string) => (await cp.client.list<Pod>(PODS, { labelSelector: `app=${app}` })).items;
+const allPods = async (app: string) => (await fx.cp().client.list<Pod>(PODS, { labelSelector: `app=${app}` })).items;
 /** Exactly the pods `names`, all Ready and not terminating. */
 const podsAre = (app: string, names: string[]) =>
   waitFor(`pods of ${app} = ${names.join(',')}`, async () => {
@@ -51,7 +40,7 @@ const podsAre = (app: string, names: string[]) =>
   });
 const statusReady = (name: string, n: number) =>
   waitFor(`status of ${name} at ${n}`, async () => {
-    const s = await cp.client.get<StatefulSet>(STS, name);
+    const s = await fx.cp().client.get<StatefulSet>(STS, name);
     const st = s.status;
     return (
       st?.observedGeneration === s.metadata?.generation &&
@@ -80,7 +69,7 @@ function watchPods(app: string): { stop: () => Promise<Pod[][]> } {
 
 test('OrderedReady creates pods 0,1,2 in order, each after the previous is Ready', async () => {
   const mon = watchPods('web');
-  const set = await cp.client.create<StatefulSet>(STS, stsObj('web', 3));
+  const set = await fx.cp().client.create<StatefulSet>(STS, stsObj('web', 3));
   const pods = await podsAre('web', ['web-0', 'web-1', 'web-2']);
   const snaps = await mon.stop();
   const byName = new Map(pods.map((p) => [p.metadata!.name!, p]));
@@ -106,7 +95,7 @@ test('OrderedReady creates pods 0,1,2 in order, each after the previous is Ready
   const done = await statusReady('web', 3);
   assert.equal(done.status!.updateRevision, pods[0]!.metadata!.labels!['controller-revision-hash']);
   const evs = await waitFor('3 SuccessfulCreate events', async () => {
-    const e = (await cp.client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'web' && x.reason === 'SuccessfulCreate');
+    const e = (await fx.cp().client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'web' && x.reason === 'SuccessfulCreate');
     return e.length === 3 && e;
   });
   assert.deepEqual(evs.map((e) => e.message).sort(), [0, 1, 2].map((i) => `create Pod web-${i} in StatefulSet web successful`));
@@ -122,7 +111,7 @@ test('scale down removes the highest ordinal first, one at a time', async () => 
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
-  await cp.client.patch<StatefulSet>(STS, 'web', { spec: { replicas: 1 } }, 'merge');
+  await fx.cp().client.patch<StatefulSet>(STS, 'web', { spec: { replicas: 1 } }, 'merge');
   await podsAre('web', ['web-0']);
   stop = true;
   await monitor;
@@ -130,7 +119,7 @@ test('scale down removes the highest ordinal first, one at a time', async () => 
   assert.ok(seen.includes('web-0,web-1'), `web-2 went first: ${seen.join(' | ')}`);
   await statusReady('web', 1);
   await waitFor('SuccessfulDelete events', async () => {
-    const e = (await cp.client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'web' && x.reason === 'SuccessfulDelete');
+    const e = (await fx.cp().client.list<Event>(EVENTS)).items.filter((x) => x.involvedObject.name === 'web' && x.reason === 'SuccessfulDelete');
     return e.length === 2 && e.map((x) => x.message).sort().join('|') === 'delete Pod web-1 in StatefulSet web successful|delete Pod web-2 in StatefulSet web successful';
   });
 });
@@ -138,51 +127,51 @@ test('scale down removes the highest ordinal first, one at a time', async () => 
 test('Parallel creates all pods at once; OrderedReady waits on an unready pod', async () => {
   // Pods no node can run stay Pending (never Ready).
   const pending = { template: { metadata: { labels: { app: 'par' } }, spec: { nodeSelector: { nowhere: 'true' }, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'db:1' }] } } };
-  await cp.client.create<StatefulSet>(STS, stsObj('par', 3, { podManagementPolicy: 'Parallel', ...pending }));
+  await fx.cp().client.create<StatefulSet>(STS, stsObj('par', 3, { podManagementPolicy: 'Parallel', ...pending }));
   await waitFor('3 pending pods of par', async () => (await allPods('par')).length === 3);
-  await cp.client.create<StatefulSet>(STS, stsObj('ord', 3, { ...pending, selector: { matchLabels: { app: 'ord' } }, template: { ...pending.template, metadata: { labels: { app: 'ord' } } } }));
+  await fx.cp().client.create<StatefulSet>(STS, stsObj('ord', 3, { ...pending, selector: { matchLabels: { app: 'ord' } }, template: { ...pending.template, metadata: { labels: { app: 'ord' } } } }));
   await waitFor('ord-0 exists', async () => (await allPods('ord')).length === 1);
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual((await allPods('ord')).map((p) => p.metadata!.name), ['ord-0']);
   const s = await waitFor('par status', async () => {
-    const x = await cp.client.get<StatefulSet>(STS, 'par');
+    const x = await fx.cp().client.get<StatefulSet>(STS, 'par');
     return x.status?.replicas === 3 && x;
   });
   assert.equal(s.status!.readyReplicas ?? 0, 0);
   // Parallel scale-down deletes all condemned pods at once (even unready ones).
-  await cp.client.patch<StatefulSet>(STS, 'par', { spec: { replicas: 0 } }, 'merge');
+  await fx.cp().client.patch<StatefulSet>(STS, 'par', { spec: { replicas: 0 } }, 'merge');
   await waitFor('par has no pods', async () => (await allPods('par')).length === 0);
-  await cp.client.delete(STS, 'ord');
-  await cp.client.delete(STS, 'par');
+  await fx.cp().client.delete(STS, 'ord');
+  await fx.cp().client.delete(STS, 'par');
 });
 
 test('OnDelete keeps old pods until they are deleted', async () => {
-  await cp.client.create<StatefulSet>(STS, stsObj('od', 2, { updateStrategy: { type: 'OnDelete' } }));
+  await fx.cp().client.create<StatefulSet>(STS, stsObj('od', 2, { updateStrategy: { type: 'OnDelete' } }));
   const before = await podsAre('od', ['od-0', 'od-1']);
-  await cp.client.patch<StatefulSet>(STS, 'od', { spec: { template: { spec: { containers: [{ name: 'c', image: 'db:2' }] } } } }, 'strategic');
+  await fx.cp().client.patch<StatefulSet>(STS, 'od', { spec: { template: { spec: { containers: [{ name: 'c', image: 'db:2' }] } } } }, 'strategic');
   const s = await waitFor('od observed', async () => {
-    const x = await cp.client.get<StatefulSet>(STS, 'od');
+    const x = await fx.cp().client.get<StatefulSet>(STS, 'od');
     return x.status?.observedGeneration === x.metadata!.generation && x.status?.updateRevision !== x.status?.currentRevision && x;
   });
   assert.equal(s.status!.updatedReplicas ?? 0, 0);
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual((await allPods('od')).map((p) => p.metadata!.uid).sort(), before.map((p) => p.metadata!.uid).sort());
-  await cp.client.delete(PODS, 'od-1');
+  await fx.cp().client.delete(PODS, 'od-1');
   const after = await waitFor('od-1 recreated at db:2', async () => {
     const p = (await allPods('od')).find((x) => x.metadata!.name === 'od-1' && !x.metadata?.deletionTimestamp);
     return p && p.spec!.containers[0]!.image === 'db:2' && p;
   });
   assert.equal(after.metadata!.labels!['controller-revision-hash'], s.status!.updateRevision);
-  await waitFor('od status 1 updated', async () => (await cp.client.get<StatefulSet>(STS, 'od')).status?.updatedReplicas === 1);
+  await waitFor('od status 1 updated', async () => (await fx.cp().client.get<StatefulSet>(STS, 'od')).status?.updatedReplicas === 1);
 });
 
 test('a template change rolls from the highest ordinal down, honouring the partition', async () => {
-  await cp.client.patch<StatefulSet>(STS, 'web', { spec: { replicas: 3 } }, 'merge');
+  await fx.cp().client.patch<StatefulSet>(STS, 'web', { spec: { replicas: 3 } }, 'merge');
   const before = await podsAre('web', ['web-0', 'web-1', 'web-2']);
   const oldRev = before[0]!.metadata!.labels!['controller-revision-hash']!;
   await statusReady('web', 3);
   const mon = watchPods('web');
-  await cp.client.patch<StatefulSet>(STS, 'web', { spec: { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } }, template: { spec: { containers: [{ name: 'c', image: 'db:2' }] } } } }, 'strategic');
+  await fx.cp().client.patch<StatefulSet>(STS, 'web', { spec: { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } }, template: { spec: { containers: [{ name: 'c', image: 'db:2' }] } } } }, 'strategic');
   const rolled = await waitFor('web-1 and web-2 updated', async () => {
     const ps = await allPods('web');
     const fresh = ps.filter((p) => p.spec!.containers[0]!.image === 'db:2' && isReady(p) && !p.metadata?.deletionTimestamp);
@@ -201,24 +190,24 @@ test('a template change rolls from the highest ordinal down, honouring the parti
       assert.ok(w2s && w2s.spec!.containers[0]!.image === 'db:2' && isReady(w2s), 'web-1 rolled before web-2 was updated and Ready');
   }
   const mid = await waitFor('partitioned status', async () => {
-    const s = await cp.client.get<StatefulSet>(STS, 'web');
+    const s = await fx.cp().client.get<StatefulSet>(STS, 'web');
     return s.status?.updatedReplicas === 2 && s.status.currentReplicas === 1 && s.status.readyReplicas === 3 && s.status.observedGeneration === s.metadata!.generation && s;
   });
   assert.equal(mid.status!.currentRevision, oldRev);
   assert.notEqual(mid.status!.updateRevision, mid.status!.currentRevision);
   // Partition 0: web-0 rolls too and currentRevision catches up.
-  await cp.client.patch<StatefulSet>(STS, 'web', { spec: { updateStrategy: { rollingUpdate: { partition: 0 } } } }, 'merge');
+  await fx.cp().client.patch<StatefulSet>(STS, 'web', { spec: { updateStrategy: { rollingUpdate: { partition: 0 } } } }, 'merge');
   const done = await statusReady('web', 3);
   assert.ok((await allPods('web')).every((p) => p.spec!.containers[0]!.image === 'db:2'));
   assert.equal(done.status!.currentRevision, done.status!.updateRevision);
 });
 
 test('volumeClaimTemplates create PVCs named <claim>-<set>-<ordinal> referenced by the pods', async () => {
-  await cp.client.create<StatefulSet>(
+  await fx.cp().client.create<StatefulSet>(
     STS,
     stsObj('vol', 1, { volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }] }),
   );
-  const pvc = await waitFor('PVC data-vol-0', async () => (await cp.client.list<PersistentVolumeClaim>(PVCS)).items.find((c) => c.metadata!.name === 'data-vol-0'));
+  const pvc = await waitFor('PVC data-vol-0', async () => (await fx.cp().client.list<PersistentVolumeClaim>(PVCS)).items.find((c) => c.metadata!.name === 'data-vol-0'));
   assert.deepEqual(pvc.spec!.accessModes, ['ReadWriteOnce']);
   const pod = await waitFor('pod vol-0', async () => (await allPods('vol')).find((p) => p.metadata!.name === 'vol-0'));
   assert.deepEqual(pod.spec!.volumes!.find((v) => v.name === 'data')!.persistentVolumeClaim, { claimName: 'data-vol-0' });

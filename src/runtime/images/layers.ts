@@ -1,5 +1,6 @@
 // Content-addressed store of unpacked OCI image layers (one directory per diffID), laid out
 // so each layer's `fs` directory can be handed to overlayfs as a lowerdir.
+import { splitDigest, verifyDigest } from './oci.js';
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -12,7 +13,6 @@ import { promisify } from 'node:util';
 import * as tar from 'tar-stream';
 
 const run = promisify(execFile);
-const DIGEST_RE = /^sha256:([0-9a-f]{64})$/;
 /** One entry of a tar-stream extract (a streamx Readable with its header). */
 type TarEntry = tar.Extract extends AsyncIterable<infer E> ? E : never;
 const WHITEOUT_PREFIX = '.wh.';
@@ -38,11 +38,15 @@ export class LayerError extends Error {
   override name = 'LayerError';
 }
 
-/** Returns the 64-char hex of a `sha256:<hex>` digest; throws LayerError on any other form. */
+/** Returns the 64-char hex of a `sha256:<hex>` digest (oci.ts splitDigest); throws LayerError on any other form. */
 export function digestHex(digest: string): string {
-  const m = DIGEST_RE.exec(digest);
-  if (!m) throw new LayerError(`invalid digest ${JSON.stringify(digest)}: want sha256:<64 hex>`);
-  return m[1];
+  try {
+    const { algorithm, hex } = splitDigest(digest);
+    if (algorithm === 'sha256') return hex;
+  } catch {
+    // reported below
+  }
+  throw new LayerError(`invalid digest ${JSON.stringify(digest)}: want sha256:<64 hex>`);
 }
 
 /**
@@ -182,8 +186,11 @@ export class LayerStore {
     if (/zstd/.test(mt)) throw new LayerError(`layer ${opts.digest}: zstd layers (${mt}) are not supported`);
     const gzip = /gzip/.test(mt) || (await startsWithGzipMagic(blob));
     if (Buffer.isBuffer(blob)) {
-      const got = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
-      if (got !== opts.digest) throw new LayerError(`layer blob digest mismatch: expected ${opts.digest}, got ${got}`);
+      try {
+        verifyDigest(blob, opts.digest);
+      } catch (e) {
+        throw new LayerError(`layer blob ${(e as Error).message}`);
+      }
     }
 
     const work = await fsp.mkdtemp(path.join(this.tmpDir, 'layer-'));
