@@ -12,6 +12,15 @@ command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v setfattr >/dev/null 2>&1 || need+=(attr)
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+# Containers (issue 6): runc runs them, conmon monitors each one, the CNI reference plugins
+# network pods (/usr/lib/cni), lxcfs gives them a /proc of their own, socat bridges conmon's
+# attach socket and port-forwards, iptables backs the portmap plugin.
+command -v runc >/dev/null 2>&1 || need+=(runc)
+command -v conmon >/dev/null 2>&1 || need+=(conmon)
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+command -v lxcfs >/dev/null 2>&1 || need+=(lxcfs)
+command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -100,17 +100,13 @@ export function registerImageCommand(program: Command): void {
     const { credentialsLookup } = await import('../runtime/images/dockerconfig.js');
     const fromConfigs = credentialsLookup(await Promise.all(o.dockerConfig.map((f) => readFile(f))));
     const client = new RegistryClient({ insecure: o.insecureRegistry, auth: (registry) => creds ?? fromConfigs(registry) });
-    await mkdir(join(o.root, 'incoming'), { recursive: true });
-    const tmp = await mkdtemp(join(o.root, 'incoming', 'pull-'));
     const bar = progressLine(process.stderr);
     try {
-      const r = await client.pull(ref, tmp, { onProgress: bar.update });
+      const { record, pull } = await store.pull(client, ref, { name, onProgress: bar.update });
       bar.done();
-      const [rec] = await store.importLayout(tmp, { refName: name });
-      process.stdout.write(`pulled ${name} ${r.manifestDigest} (image id ${rec?.configDigest ?? '?'})\n`);
+      process.stdout.write(`pulled ${name} ${pull.manifestDigest} (image id ${record.configDigest})\n`);
     } finally {
       bar.done();
-      await rm(tmp, { recursive: true, force: true });
     }
   });
   rootOption(

@@ -7,9 +7,10 @@ import { runServer } from './server.js';
 import { parseControllers } from '../controllermanager/names.js';
 import { K8TS_VERSION } from '../apiserver/version.js';
 import { registerImageCommand } from './image.js';
+import { registerRuntimeCommand } from './runtime.js';
 
 const program = new Command();
-program.name('k8ts').description('Kubernetes, written in TypeScript').version(K8TS_VERSION);
+program.name('k8ts').description('Kubernetes, written in TypeScript').version(K8TS_VERSION).enablePositionalOptions();
 
 program
   .command('server')
@@ -137,6 +138,7 @@ scheduler
   });
 
 registerImageCommand(program);
+registerRuntimeCommand(program);
 
 /** Parses a number flag within [min, max] (an integer when `integer`), or exits with an error. */
 function parseNumber(v: unknown, flag: string, min: number, max = Infinity, integer = false): number {

@@ -84,6 +84,19 @@ async function startsWithGzipMagic(blob: Buffer | string): Promise<boolean> {
   return head.length === 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
+/**
+ * When a streamed blob fails to unpack, the cause may be a corrupt blob: throws the digest
+ * mismatch then (the clearer error); returns when the blob's bytes are what its digest says.
+ */
+async function blobMismatch(blob: Buffer | string, digest: string): Promise<void> {
+  const h = createHash('sha256');
+  if (typeof blob === 'string') {
+    for await (const chunk of createReadStream(blob, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  } else h.update(blob);
+  const got = `sha256:${h.digest('hex')}`;
+  if (got !== digest) throw new LayerError(`layer blob digest mismatch: expected ${digest}, got ${got}`);
+}
+
 async function lstatOrNull(p: string) {
   try {
     return await fsp.lstat(p);
@@ -199,10 +212,10 @@ export class LayerStore {
       await fsp.mkdir(fsRoot);
       const blobHash = createHash('sha256');
       const diffHash = createHash('sha256');
-      const src = typeof blob === 'string' ? createReadStream(blob) : Readable.from([blob]);
+      const src = typeof blob === 'string' ? createReadStream(blob, { highWaterMark: 1 << 20 }) : Readable.from([blob]);
       const extract = tar.extract();
       const stages: (NodeJS.ReadableStream | NodeJS.WritableStream)[] = [src, tap(blobHash)];
-      if (gzip) stages.push(createGunzip());
+      if (gzip) stages.push(createGunzip({ chunkSize: 1 << 18 }));
       stages.push(tap(diffHash), extract as unknown as NodeJS.WritableStream); // streamx stream, Node-compatible
       const piping = pipeline(stages);
       piping.catch(() => undefined); // observed below; avoids an unhandled rejection when extraction throws first
@@ -211,11 +224,13 @@ export class LayerStore {
         for await (const entry of extract) await writer.apply(entry);
       } catch (e) {
         src.destroy();
+        await blobMismatch(blob, opts.digest);
         throw e;
       }
       try {
         await piping;
       } catch (e) {
+        await blobMismatch(blob, opts.digest);
         throw new LayerError(`layer ${opts.digest}: cannot read blob: ${(e as Error).message}`);
       }
       const gotBlob = `sha256:${blobHash.digest('hex')}`;

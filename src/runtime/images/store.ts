@@ -4,9 +4,9 @@
  * records (`<root>/images.json`, written atomically). Imports OCI layouts and OCI-layout or
  * docker-archive (`docker save`) tarballs; every blob is verified before anything is recorded.
  */
-import { mkdirSync, type Dirent } from 'node:fs';
+import { createReadStream, mkdirSync, type Dirent } from 'node:fs';
 import * as fsp from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import {
   ANNOTATION_REF_NAME, MEDIA_TYPE_OCI_INDEX, isIndexMediaType, isManifestMediaType, parseImageReference,
@@ -15,6 +15,18 @@ import {
 import { OCI_LAYOUT_VERSION, blobPath, readBlob, readBlobJSON, readIndex, writeBlob } from './layout.js';
 import { LayerStore } from './layers.js';
 import { convertDockerArchive, extractTar } from './archive.js';
+import type { PullOptions, PullResult, RegistryClient } from './registry.js';
+
+/** Media type assumed for a manifest blob that does not name its own. */
+const MEDIA_TYPE_OCI_MANIFEST_FALLBACK = 'application/vnd.oci.image.manifest.v1+json';
+
+/** Streams a file through sha256 and throws when it does not match `digest`. */
+async function verifyFileDigest(file: string, digest: string): Promise<void> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  const got = `sha256:${h.digest('hex')}`;
+  if (got !== digest) throw new Error(`blob digest mismatch: expected ${digest}, got ${got}`);
+}
 
 /** Annotation containerd/docker put on index.json entries with the full image name. */
 const ANNOTATION_CONTAINERD_NAME = 'io.containerd.image.name';
@@ -173,13 +185,42 @@ export class ImageStore {
     }
   }
 
-  /** Verifies all blobs first, then unpacks layers, copies blobs and records the images. */
-  private async importCandidates(dir: string, cands: Candidate[], platform?: PlatformSelector): Promise<ImageRecord[]> {
-    type Resolved = { names: string[]; desc: Descriptor; manifestBuf: Buffer; configBuf: Buffer; config: ImageConfig; layers: { desc: Descriptor; buf: Buffer }[] };
+  /**
+   * Pulls `ref` with `client` straight into the store: blobs are downloaded (verified) into
+   * `<root>/incoming`, layers unpacked from those files in parallel, blobs moved (not copied)
+   * into the store's layout, and the image recorded under `name` (default: the normalized ref).
+   */
+  async pull(client: RegistryClient, ref: string, opts: PullOptions & { name?: string } = {}): Promise<{ record: ImageRecord; pull: PullResult }> {
+    const name = opts.name ?? parseImageReference(ref).normalized;
+    const incoming = path.join(this.root, 'incoming');
+    await fsp.mkdir(incoming, { recursive: true });
+    const tmp = await fsp.mkdtemp(path.join(incoming, 'pull-'));
+    try {
+      const result = await client.pull(ref, tmp, { ...opts, refName: name });
+      const [record] = await this.serial(() => this.importCandidates(tmp, [{ desc: { mediaType: '', digest: result.manifestDigest, size: 0 }, names: [normalizeImageName(name)] }], undefined, { move: true, verified: true }));
+      return { record: record!, pull: result };
+    } finally {
+      await fsp.rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Verifies manifests and configs, unpacks layers from their blob files (each verified by
+   * digest while it streams, layers in parallel), then copies (or, with `move`, renames) the
+   * blobs into the store and records the images. Nothing is recorded when a step fails.
+   * `verified`: the layer blobs in `dir` were checked on download (a layer already unpacked
+   * is then not read again).
+   */
+  private async importCandidates(dir: string, cands: Candidate[], platform?: PlatformSelector, how: { move?: boolean; verified?: boolean } = {}): Promise<ImageRecord[]> {
+    type Resolved = { names: string[]; desc: Descriptor; manifestBuf: Buffer; configBuf: Buffer; config: ImageConfig; layers: Descriptor[] };
     const resolved: Resolved[] = [];
     for (const c of cands) {
       let desc = c.desc;
       try {
+        if (!desc.mediaType) {
+          const buf = await readBlob(dir, desc.digest);
+          desc = { ...desc, mediaType: (JSON.parse(buf.toString('utf8')) as { mediaType?: string }).mediaType ?? MEDIA_TYPE_OCI_MANIFEST_FALLBACK, size: buf.byteLength };
+        }
         for (let depth = 0; isIndexMediaType(desc.mediaType); depth++) {
           if (depth > 4) throw new Error('image indexes nested too deeply');
           desc = selectManifest(await readBlobJSON<ImageIndex>(dir, desc), platform);
@@ -191,23 +232,33 @@ export class ImageStore {
         const configBuf = await readBlob(dir, manifest.config);
         const config = JSON.parse(configBuf.toString('utf8')) as ImageConfig;
         if (config.rootfs?.diff_ids?.length !== manifest.layers.length) throw new Error(`config has ${config.rootfs?.diff_ids?.length ?? 0} diff_ids for ${manifest.layers.length} layers`);
-        const layers = [];
-        for (const l of manifest.layers) layers.push({ desc: l, buf: await readBlob(dir, l) });
-        resolved.push({ names: c.names, desc, manifestBuf, configBuf, config, layers });
+        for (const l of manifest.layers) {
+          const st = await fsp.stat(blobPath(dir, l.digest)).catch(() => null);
+          if (!st) throw new Error(`layer blob ${l.digest} is missing`);
+          if (st.size !== l.size) throw new Error(`layer blob ${l.digest} has ${st.size} bytes, its descriptor says ${l.size}`);
+        }
+        resolved.push({ names: c.names, desc, manifestBuf, configBuf, config, layers: manifest.layers });
       } catch (e) {
         throw new Error(`import of ${c.names[0] ?? c.desc.digest} failed, nothing recorded: ${(e as Error).message}`);
       }
     }
     const before = new Set(this.layers.list());
+    /** Blobs whose bytes were hashed while unpacking (a layer unpacked before is not read). */
+    const checked = new Set<string>();
     try {
+      const jobs = new Map<string, () => Promise<void>>();
       for (const r of resolved) {
-        for (let i = 0; i < r.layers.length; i++) {
-          const { desc, buf } = r.layers[i]!;
+        r.layers.forEach((desc, i) => {
           const want = r.config.rootfs.diff_ids[i]!;
-          const got = await this.layers.unpack(buf, { digest: desc.digest, mediaType: desc.mediaType });
-          if (got.diffId !== want) throw new Error(`layer ${desc.digest} has diff_id ${got.diffId}, config says ${want}`);
-        }
+          jobs.set(desc.digest, async () => {
+            const fresh = !this.layers.has(want);
+            const got = await this.layers.unpack(blobPath(dir, desc.digest), { digest: desc.digest, mediaType: desc.mediaType });
+            if (got.diffId !== want) throw new Error(`layer ${desc.digest} has diff_id ${got.diffId}, config says ${want}`);
+            if (fresh) checked.add(desc.digest);
+          });
+        });
       }
+      await Promise.all([...jobs.values()].map((j) => j()));
     } catch (e) {
       for (const d of this.layers.list()) if (!before.has(d)) await this.layers.remove(d).catch(() => undefined);
       throw new Error(`import failed, nothing recorded: ${(e as Error).message}`);
@@ -215,7 +266,7 @@ export class ImageStore {
     const data = await this.load();
     const out: ImageRecord[] = [];
     for (const r of resolved) {
-      for (const l of r.layers) await writeBlob(this.root, l.buf, l.desc.mediaType);
+      for (const l of r.layers) await this.adoptBlob(dir, l.digest, { move: how.move, verified: how.verified || checked.has(l.digest) });
       await writeBlob(this.root, r.configBuf);
       await writeBlob(this.root, r.manifestBuf);
       for (const img of Object.values(data.images)) img.repoTags = img.repoTags.filter((t) => !r.names.includes(t));
@@ -225,8 +276,8 @@ export class ImageStore {
         manifestMediaType: r.desc.mediaType,
         configDigest: sha256Digest(r.configBuf),
         diffIds: [...r.config.rootfs.diff_ids],
-        layers: r.layers.map((l) => ({ mediaType: l.desc.mediaType, digest: l.desc.digest, size: l.buf.byteLength })),
-        size: r.manifestBuf.byteLength + r.configBuf.byteLength + r.layers.reduce((n, l) => n + l.buf.byteLength, 0),
+        layers: r.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+        size: r.manifestBuf.byteLength + r.configBuf.byteLength + r.layers.reduce((n, l) => n + l.size, 0),
         created: r.config.created ?? new Date().toISOString(),
         repoTags: [...new Set([...(prev?.repoTags ?? []), ...r.names])].sort(),
       };
@@ -235,6 +286,22 @@ export class ImageStore {
     }
     await this.save(data);
     return out;
+  }
+
+  /** Puts blob `digest` of layout `dir` into the store (renamed with `move`, else copied); verifies it unless `verified`. */
+  private async adoptBlob(dir: string, digest: string, how: { move?: boolean; verified?: boolean }): Promise<void> {
+    const dst = blobPath(this.root, digest);
+    if (await fsp.access(dst).then(() => true, () => false)) return;
+    const src = blobPath(dir, digest);
+    if (!how.verified) await verifyFileDigest(src, digest);
+    await fsp.mkdir(path.dirname(dst), { recursive: true });
+    if (how.move) {
+      await fsp.rename(src, dst);
+      return;
+    }
+    const tmp = `${dst}.tmp-${randomBytes(6).toString('hex')}`;
+    await fsp.copyFile(src, tmp);
+    await fsp.rename(tmp, dst);
   }
 
   /** Every image: one row per tag, `<none>` for untagged ones; sorted by ref. */

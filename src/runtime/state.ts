@@ -1,0 +1,85 @@
+// The runtime's own state on disk: one JSON record per sandbox and per container, written
+// atomically (temp file + rename), so a runtime killed at any point restarts from what it
+// finds. Everything that changes while the runtime is away (a container exiting) lives in
+// files conmon writes, not here.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { ContainerConfig, PodSandboxConfig } from './types.js';
+import type { PinnedNamespaces } from './net/netns.js';
+
+/** What the runtime keeps about a sandbox (`<root>/sandboxes/<id>/sandbox.json`). */
+export interface SandboxRecord {
+  id: string;
+  config: PodSandboxConfig;
+  runtimeHandler: string;
+  createdAtNs: string;
+  /** Set once StopPodSandbox ran (or a start failed half-way): the sandbox is NOTREADY. */
+  stopped?: boolean;
+  namespaces: PinnedNamespaces & { pid?: string };
+  hostNetwork: boolean;
+  hostPid: boolean;
+  hostIpc: boolean;
+  /** Pod IPs from CNI, first is the primary. */
+  ips: string[];
+  cgroupParent: string;
+  /** Files the sandbox's containers mount: hostname, resolv.conf, hosts. */
+  etc: { hostname: string; resolvConf: string; hosts: string };
+}
+
+/** What the runtime keeps about a container (`<root>/containers/<id>/container.json`). */
+export interface ContainerRecord {
+  id: string;
+  sandboxId: string;
+  config: ContainerConfig;
+  imageRef: string;
+  /** Image id: `sha256:<config digest>`. */
+  imageId: string;
+  createdAtNs: string;
+  startedAtNs?: string;
+  /** Host pid of the container's init and its start time in clock ticks (guards pid reuse). */
+  pid?: number;
+  pidStartTicks?: number;
+  logPath: string;
+  runtimeHandler: string;
+  cgroupsPath: string;
+  /** The command every runc call for this container runs under: its time namespace (see runtime.ts). */
+  runtimePrefix?: string[];
+  /** Set when a stop was asked for, so an exit by SIGTERM/SIGKILL is expected. */
+  stopRequested?: boolean;
+}
+
+/** Writes JSON to `file` atomically. */
+export async function writeJSONAtomic(file: string, value: unknown): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await fsp.writeFile(tmp, JSON.stringify(value, null, 1));
+  await fsp.rename(tmp, file);
+}
+
+/** Reads every `<dir>/<id>/<name>` JSON record; unreadable ones (a crash before the first write) are skipped. */
+export async function readRecords<T>(dir: string, name: string): Promise<T[]> {
+  let ids: string[];
+  try {
+    ids = await fsp.readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: T[] = [];
+  for (const id of ids) {
+    try {
+      out.push(JSON.parse(await fsp.readFile(path.join(dir, id, name), 'utf8')) as T);
+    } catch {
+      // half-created: the owner cleans it up when it sees the directory without a record
+    }
+  }
+  return out;
+}
+
+/** Nanoseconds since the epoch as a decimal string. */
+export function nowNs(): string {
+  return (BigInt(Date.now()) * 1_000_000n + process.hrtime.bigint() % 1_000_000n).toString();
+}
+
+/** Nanoseconds since the epoch for a Date. */
+export function dateNs(d: Date): string {
+  return (BigInt(d.getTime()) * 1_000_000n).toString();
+}
