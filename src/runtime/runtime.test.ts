@@ -201,6 +201,61 @@ test('RuntimeClass handlers: a pod names a configured handler; an unknown one fa
   await rt.removePodSandbox(sb);
 });
 
+test('pull from a local registry, then run the pulled image; it is in use while a container has it', async () => {
+  const { startRegistry, pushLayout } = await import('./images/testregistry.js');
+  const { RegistryClient } = await import('./images/registry.js');
+  const { buildBusyboxImage } = await import('./images/testimage.js');
+  const reg = await startRegistry();
+  try {
+    const layout = join(fx.dir, 'push-layout');
+    await buildBusyboxImage(layout, { refName: 'pushed:1' });
+    await pushLayout(reg.host, layout, 'k8ts/pulled', '1', 'pushed:1');
+    const ref = `${reg.host}/k8ts/pulled:1`;
+    const { record } = await fx.images.pull(new RegistryClient({ insecure: [reg.host] }), ref);
+    const c = await runOne('pulled', 'echo from-the-registry; sleep 30', { image: { image: ref } });
+    await waitFor('output', async () => (await logText((await fx.rt.containerStatus(c.id)).logPath)).includes('from-the-registry'));
+    assert.equal((await fx.rt.containerStatus(c.id)).imageRef, record.configDigest);
+    assert.ok((await fx.rt.imagesInUse()).has(record.configDigest));
+    await fx.rt.removePodSandbox(c.sb);
+    assert.ok(!(await fx.rt.imagesInUse()).has(record.configDigest));
+  } finally {
+    await reg.stop();
+  }
+});
+
+test('log rotation through conmon: 30 MiB at 1 MiB x 3 files leaves 3 files (older compressed), no line lost or split', async () => {
+  const { ContainerLogManager } = await import('./logs/manager.js');
+  // 30 MiB of numbered 1 KiB lines in bursts of 1 MiB, 0.1 s apart (all 30 MiB at once can outrun
+  // the checks, as it would the kubelet's 10 s ones, leaving fewer rotations than files to keep)
+  const script = 'pad=$(head -c 1000 /dev/zero | tr "\\0" x); i=0; while [ $i -lt 30720 ]; do echo "$i $pad"; i=$((i+1)); [ $((i % 1024)) -eq 0 ] && sleep 0.1; done; echo done; sleep 30';
+  const c = await runOne('rotate', script);
+  const logs = new ContainerLogManager(() => fx.rt.managedLogs(), { maxSizeBytes: 1 << 20, maxFiles: 3, intervalMs: 50 });
+  logs.start();
+  try {
+    const logPath = (await fx.rt.containerStatus(c.id)).logPath;
+    await waitFor('the last line', async () => (await logText(logPath)).includes('done\n'), 120_000);
+  } finally {
+    await logs.stop();
+  }
+  const st = await fx.rt.containerStatus(c.id);
+  await logs.cleanup({ id: c.id, logPath: st.logPath, reopen: async () => undefined });
+  const dir = join(st.logPath, '..');
+  const files = readdirSync(dir).sort();
+  assert.equal(files.length, 3, files.join(' '));
+  assert.equal(files.filter((f) => f.endsWith('.gz')).length, 1, `the oldest is compressed: ${files.join(' ')}`);
+  const lines = (await logText(st.logPath)).split('\n').filter(Boolean);
+  assert.equal(lines.at(-1), 'done');
+  const nums = lines.slice(0, -1).map((l) => {
+    const [n, pad] = l.split(' ');
+    assert.equal(pad?.length, 1000, `a whole line: ${l.slice(0, 40)}`);
+    return Number(n);
+  });
+  assert.equal(nums.at(-1), 30719);
+  for (let i = 1; i < nums.length; i++) assert.equal(nums[i], nums[i - 1]! + 1, 'contiguous');
+  assert.ok(nums.length > 1000, `the retained range holds ${nums.length} lines`);
+  await fx.rt.removePodSandbox(c.sb);
+});
+
 function hostIp(): string {
   return fx.podCIDR.replace(/\.0\/24$/, '.1');
 }

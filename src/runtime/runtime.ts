@@ -548,6 +548,11 @@ export class Runtime implements RuntimeService {
     await conmon.reopenLog(path.join(this.containerDir(rec.id), 'bundle'));
   }
 
+  /** Image ids (config digests) of every container, running or not: image GC keeps these. */
+  async imagesInUse(): Promise<Set<string>> {
+    return new Set((await this.containerRecords()).map((c) => c.imageId));
+  }
+
   /** Running containers' logs, for the log manager's rotation. */
   async managedLogs(): Promise<{ id: string; logPath: string; reopen: () => Promise<void> }[]> {
     const running = await this.listContainers({ state: 'CONTAINER_RUNNING' });

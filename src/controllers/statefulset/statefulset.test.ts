@@ -102,19 +102,24 @@ test('OrderedReady creates pods 0,1,2 in order, each after the previous is Ready
 });
 
 test('scale down removes the highest ordinal first, one at a time', async () => {
-  const seen: string[] = [];
-  let stop = false;
-  const monitor = (async () => {
-    while (!stop) {
-      const names = (await allPods('web')).map((p) => p.metadata!.name!).sort().join(',');
-      if (seen.at(-1) !== names) seen.push(names);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  })();
+  // every change of the set of pods, from a watch (no sampling: each state is seen)
+  const list = await fx.cp().client.list<Pod>(PODS, { labelSelector: 'app=web' });
+  const present = new Set(list.items.map((p) => p.metadata!.name!));
+  const seen: string[] = [[...present].sort().join(',')];
+  const ac = new AbortController();
+  const watching = fx.cp().client.watch(PODS, { resourceVersion: list.metadata!.resourceVersion, labelSelector: 'app=web' }, (ev) => {
+    const name = (ev.object as Pod).metadata?.name;
+    if (!name) return;
+    if (ev.type === 'DELETED') present.delete(name);
+    else if (ev.type === 'ADDED') present.add(name);
+    const names = [...present].sort().join(',');
+    if (seen.at(-1) !== names) seen.push(names);
+  }, ac.signal);
   await fx.cp().client.patch<StatefulSet>(STS, 'web', { spec: { replicas: 1 } }, 'merge');
   await podsAre('web', ['web-0']);
-  stop = true;
-  await monitor;
+  await waitFor('the watch to see web-0 alone', async () => seen.at(-1) === 'web-0');
+  ac.abort();
+  await watching;
   assert.ok(!seen.includes('web-0,web-2'), `web-1 never goes before web-2: ${seen.join(' | ')}`);
   assert.ok(seen.includes('web-0,web-1'), `web-2 went first: ${seen.join(' | ')}`);
   await statusReady('web', 1);

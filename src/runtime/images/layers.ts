@@ -24,6 +24,11 @@ export interface UnpackOptions {
   digest: string;
   /** OCI/Docker layer media type; `+gzip`/`.gzip` forces gunzip, `+zstd` is refused. */
   mediaType?: string;
+  /**
+   * The blob is a stream whose source checks the digest itself and destroys the stream on a
+   * mismatch before it ends (a registry download): the bytes are not hashed a second time.
+   */
+  digestCheckedBySource?: boolean;
 }
 
 /** Result of {@link LayerStore.unpack}: the layer's diffID, its unpacked root and the bytes of file content in it. */
@@ -129,7 +134,7 @@ export class LayerStore {
    * Verifies, decompresses and unpacks a layer blob (Buffer or file path) once per diffID.
    * Throws LayerError on digest mismatch or an unsafe entry, leaving no state behind.
    */
-  unpack(blob: Buffer | string, opts: UnpackOptions): Promise<UnpackedLayer> {
+  unpack(blob: Buffer | string | Readable, opts: UnpackOptions): Promise<UnpackedLayer> {
     const key = digestHex(opts.digest);
     let p = this.inflight.get(key);
     if (!p) {
@@ -188,7 +193,7 @@ export class LayerStore {
     return { diffId: `sha256:${diffHex}`, dir: path.join(dir, 'fs'), size };
   }
 
-  private async unpackOnce(blob: Buffer | string, opts: UnpackOptions): Promise<UnpackedLayer> {
+  private async unpackOnce(blob: Buffer | string | Readable, opts: UnpackOptions): Promise<UnpackedLayer> {
     const blobHex = digestHex(opts.digest);
     // Fast path: a blob seen before maps to its diffID through the index.
     const known = await fsp.readFile(path.join(this.indexDir, blobHex), 'utf8').catch(() => null);
@@ -197,7 +202,8 @@ export class LayerStore {
 
     const mt = opts.mediaType ?? '';
     if (/zstd/.test(mt)) throw new LayerError(`layer ${opts.digest}: zstd layers (${mt}) are not supported`);
-    const gzip = /gzip/.test(mt) || (await startsWithGzipMagic(blob));
+    // a stream cannot be peeked at: its media type decides
+    const gzip = /gzip/.test(mt) || (!(blob instanceof Readable) && (await startsWithGzipMagic(blob)));
     if (Buffer.isBuffer(blob)) {
       try {
         verifyDigest(blob, opts.digest);
@@ -212,9 +218,10 @@ export class LayerStore {
       await fsp.mkdir(fsRoot);
       const blobHash = createHash('sha256');
       const diffHash = createHash('sha256');
-      const src = typeof blob === 'string' ? createReadStream(blob, { highWaterMark: 1 << 20 }) : Readable.from([blob]);
+      const src = typeof blob === 'string' ? createReadStream(blob, { highWaterMark: 1 << 20 }) : blob instanceof Readable ? blob : Readable.from([blob]);
       const extract = tar.extract();
-      const stages: (NodeJS.ReadableStream | NodeJS.WritableStream)[] = [src, tap(blobHash)];
+      const trustSource = opts.digestCheckedBySource === true && blob instanceof Readable;
+      const stages: (NodeJS.ReadableStream | NodeJS.WritableStream)[] = trustSource ? [src] : [src, tap(blobHash)];
       if (gzip) stages.push(createGunzip({ chunkSize: 1 << 18 }));
       stages.push(tap(diffHash), extract as unknown as NodeJS.WritableStream); // streamx stream, Node-compatible
       const piping = pipeline(stages);
@@ -224,16 +231,16 @@ export class LayerStore {
         for await (const entry of extract) await writer.apply(entry);
       } catch (e) {
         src.destroy();
-        await blobMismatch(blob, opts.digest);
+        if (!(blob instanceof Readable)) await blobMismatch(blob, opts.digest);
         throw e;
       }
       try {
         await piping;
       } catch (e) {
-        await blobMismatch(blob, opts.digest);
+        if (!(blob instanceof Readable)) await blobMismatch(blob, opts.digest);
         throw new LayerError(`layer ${opts.digest}: cannot read blob: ${(e as Error).message}`);
       }
-      const gotBlob = `sha256:${blobHash.digest('hex')}`;
+      const gotBlob = trustSource ? opts.digest : `sha256:${blobHash.digest('hex')}`;
       if (gotBlob !== opts.digest) throw new LayerError(`layer blob digest mismatch: expected ${opts.digest}, got ${gotBlob}`);
       await writer.finish();
       const diffHex = diffHash.digest('hex');

@@ -130,6 +130,29 @@ describe('RegistryClient errors and auth (fake registry)', () => {
     }
   });
 
+  test('ImageStore.pull unpacks layers while they download; a corrupt layer records nothing and leaves no layer', async () => {
+    const { ImageStore } = await import('./store.js');
+    const store = new ImageStore(fresh());
+    const good = await startFakeRegistry(src);
+    try {
+      const { record } = await store.pull(new RegistryClient({ insecure: [good.host] }), `${good.host}/test/busybox:latest`);
+      assert.deepEqual(record.diffIds, (await readImage(src)).config.rootfs.diff_ids);
+      assert.ok(store.layers.has(record.diffIds[0]!));
+      assert.ok(existsSync(blobPath(store.root, built.layerDigests[0]!)), 'the blob moved into the store');
+    } finally {
+      await good.stop();
+    }
+    const bad = await startFakeRegistry(src, { corrupt: built.layerDigests[0] });
+    const store2 = new ImageStore(fresh());
+    try {
+      await assert.rejects(store2.pull(new RegistryClient({ insecure: [bad.host] }), `${bad.host}/test/busybox:latest`), /blob digest mismatch/);
+      assert.deepEqual(await store2.list(), []);
+      assert.deepEqual(store2.layers.list(), [], 'the layer streamed before the digest check is not kept');
+    } finally {
+      await bad.stop();
+    }
+  });
+
   test('a manifest whose bytes do not match Docker-Content-Digest is rejected', async () => {
     const fake = await startFakeRegistry(src, { corrupt: built.manifestDigest });
     try {

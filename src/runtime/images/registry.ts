@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, rmdir, stat, readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { addToIndex, blobPath, writeBlob } from './layout.js';
@@ -76,6 +76,12 @@ export interface PullOptions {
   onProgress?: (p: PullProgress) => void;
   /** Ref name recorded in index.json (default: the normalized reference). */
   refName?: string;
+  /**
+   * Called before a blob is downloaded; a stream returned gets the blob's bytes as they
+   * arrive (ended when the whole blob arrived and matched its digest, destroyed otherwise),
+   * e.g. to unpack a layer while it downloads. A tee that stops reading is left behind.
+   */
+  tee?: (desc: Descriptor) => Writable | undefined;
 }
 
 /** Result of {@link RegistryClient.pull}. */
@@ -264,7 +270,7 @@ export class RegistryClient {
           opts.onProgress?.({ digest: desc.digest, downloaded: desc.size, total: desc.size, state: 'skipped' });
           continue;
         }
-        await this.downloadBlob(ref, desc, layoutDir, opts.onProgress);
+        await this.downloadBlob(ref, desc, layoutDir, opts.onProgress, opts.tee?.(desc));
         downloaded.push(desc.digest);
       }
     };
@@ -285,7 +291,7 @@ export class RegistryClient {
     return { manifestDigest: resolved.descriptor.digest, config, layers: manifest.layers, downloaded, skipped };
   }
 
-  private async downloadBlob(ref: ImageReference, desc: Descriptor, layoutDir: string, onProgress?: (p: PullProgress) => void): Promise<void> {
+  private async downloadBlob(ref: ImageReference, desc: Descriptor, layoutDir: string, onProgress?: (p: PullProgress) => void, tee?: Writable): Promise<void> {
     const { algorithm } = splitDigest(desc.digest);
     const res = await this.get(ref, `/v2/${ref.repository}/blobs/${desc.digest}`);
     if (res.status === 404) {
@@ -312,7 +318,16 @@ export class RegistryClient {
         }
         hash.update(chunk);
         onProgress?.({ digest: desc.digest, downloaded: size, total: desc.size, state: 'downloading' });
-        cb(null, chunk);
+        if (!tee || tee.destroyed || tee.writableEnded) return cb(null, chunk);
+        if (tee.write(chunk)) return cb(null, chunk);
+        // wait for the tee to drain, or to go away (it failed or stopped reading)
+        const go = (): void => {
+          tee.off('drain', go);
+          tee.off('close', go);
+          cb(null, chunk);
+        };
+        tee.on('drain', go);
+        tee.on('close', go);
       },
     });
     try {
@@ -323,7 +338,9 @@ export class RegistryClient {
       const actual = `${algorithm}:${hash.digest('hex')}`;
       if (actual !== desc.digest) throw new Error(`blob digest mismatch for ${ref.normalized}: expected ${desc.digest}, got ${actual}`);
       await rename(tmp, final);
+      tee?.end();
     } catch (e) {
+      tee?.destroy(e as Error);
       await rm(tmp, { force: true });
       const err = e as Error;
       if (/mismatch/.test(err.message)) throw err;

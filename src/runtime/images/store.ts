@@ -5,6 +5,7 @@
  * docker-archive (`docker save`) tarballs; every blob is verified before anything is recorded.
  */
 import { createReadStream, mkdirSync, type Dirent } from 'node:fs';
+import { PassThrough, type Writable } from 'node:stream';
 import * as fsp from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
@@ -195,8 +196,20 @@ export class ImageStore {
     const incoming = path.join(this.root, 'incoming');
     await fsp.mkdir(incoming, { recursive: true });
     const tmp = await fsp.mkdtemp(path.join(incoming, 'pull-'));
+    // layers unpack while they download: each layer blob is teed into the layer store
+    const unpacks: Promise<unknown>[] = [];
+    const tee = (desc: Descriptor): Writable | undefined => {
+      if (!/layer/.test(desc.mediaType) || /zstd/.test(desc.mediaType)) return undefined;
+      const pass = new PassThrough({ highWaterMark: 1 << 20 });
+      const done = this.layers.unpack(pass, { digest: desc.digest, mediaType: desc.mediaType, digestCheckedBySource: true });
+      // a layer already stored does not read its stream: let the bytes flow away
+      unpacks.push(done.finally(() => pass.resume()));
+      return pass;
+    };
     try {
-      const result = await client.pull(ref, tmp, { ...opts, refName: name });
+      const result = await client.pull(ref, tmp, { ...opts, refName: name, tee }).finally(() => Promise.allSettled(unpacks));
+      // a failed streamed unpack is retried from the downloaded file below
+      await Promise.allSettled(unpacks);
       const [record] = await this.serial(() => this.importCandidates(tmp, [{ desc: { mediaType: '', digest: result.manifestDigest, size: 0 }, names: [normalizeImageName(name)] }], undefined, { move: true, verified: true }));
       return { record: record!, pull: result };
     } finally {

@@ -96,7 +96,8 @@ export class ContainerLogManager {
 
   /**
    * Rotates the log if it is larger than maxSizeBytes: rename, reopen, then {@link cleanup}.
-   * Returns whether it rotated. If reopen fails the file is renamed back (retried next round).
+   * Returns whether it rotated. If the reopen request could not be delivered the file is renamed
+   * back (retried next round).
    */
   rotateIfNeeded(log: ManagedLog): Promise<boolean> {
     return this.locked(log.logPath, async () => {
@@ -112,8 +113,11 @@ export class ContainerLogManager {
       try {
         await log.reopen();
       } catch (err) {
-        // Upstream does the same: put the file back so the next round tries again.
-        if (!fs.existsSync(log.logPath)) await fsp.rename(target, log.logPath).catch(() => undefined);
+        // The request never reached the writer: put the file back so the next round tries again
+        // (as upstream does). One that did reach it (`delivered`) may still be carried out, and
+        // the writer would then replace a renamed-back file: leave the rotation as it is.
+        const delivered = (err as { delivered?: boolean }).delivered === true;
+        if (!delivered && !fs.existsSync(log.logPath)) await fsp.rename(target, log.logPath).catch(() => undefined);
         throw err;
       }
       await this.cleanupUnlocked(log.logPath);

@@ -190,7 +190,9 @@ export async function reopenLog(bundle: string): Promise<void> {
     if (await fsp.access(info.logPath).then(() => true, () => false)) return;
     await new Promise((r) => setTimeout(r, 10));
   }
-  throw new Error(`conmon did not reopen ${info.logPath}`);
+  // the request reached conmon, which may still carry it out: say so, so that nobody renames a
+  // file back over the path conmon is about to replace
+  throw Object.assign(new Error(`conmon did not reopen ${info.logPath} within 2 s`), { delivered: true });
 }
 
 /** Resizes the container's terminal (containers created with tty) through the ctl fifo (`1 <height> <width>`). */
