@@ -8,6 +8,7 @@ import { parseControllers } from '../controllermanager/names.js';
 import { K8TS_VERSION } from '../apiserver/version.js';
 import { registerImageCommand } from './image.js';
 import { registerRuntimeCommand } from './runtime.js';
+import { registerAgentCommand } from './agent.js';
 
 const program = new Command();
 program.name('k8ts').description('Kubernetes, written in TypeScript').version(K8TS_VERSION).enablePositionalOptions();
@@ -139,6 +140,7 @@ scheduler
 
 registerImageCommand(program);
 registerRuntimeCommand(program);
+registerAgentCommand(program);
 
 /** Parses a number flag within [min, max] (an integer when `integer`), or exits with an error. */
 function parseNumber(v: unknown, flag: string, min: number, max = Infinity, integer = false): number {

@@ -97,8 +97,9 @@ test('networking: containers of one sandbox share localhost, sandboxes reach eac
     return r && r.exitCode === 0 ? r.stdout.toString() : null;
   });
   assert.equal(local, 'pod-says-hi\n');
-  const cli = await runOne('client', `wget -qO- http://${ip}:8080/; sleep 30`);
+  const cli = await runOne('client', `wget -qO- http://${ip}:8080/; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; sleep 30`, {}, { linux: { sysctls: { 'net.ipv4.ip_unprivileged_port_start': '1000' } } });
   await waitFor('pod-to-pod answer', async () => (await logText((await fx.rt.containerStatus(cli.id)).logPath)).includes('pod-says-hi'));
+  assert.match(await logText((await fx.rt.containerStatus(cli.id)).logPath), /^1000$/m, 'the pod\'s sysctl is set in its network namespace');
   const fromHost = await httpGet(`http://${ip}:8080/`);
   assert.equal(fromHost, 'pod-says-hi\n');
   const viaHostPort = await httpGet(`http://127.0.0.1:${port}/`).catch(async () => httpGet(`http://${hostIp()}:${port}/`));

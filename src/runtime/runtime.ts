@@ -95,6 +95,11 @@ export class Runtime implements RuntimeService {
     this.lxcfs = opts.lxcfs === false ? Promise.resolve(null) : null;
   }
 
+  /** Where pod log directories go when a sandbox names none. */
+  get podLogRoot(): string {
+    return this.opts.podLogRoot ?? '/var/log/pods';
+  }
+
   private sandboxDir(id: string): string {
     return path.join(this.root, 'sandboxes', id);
   }
@@ -338,7 +343,7 @@ export class Runtime implements RuntimeService {
     const dir = this.containerDir(id);
     const bundle = path.join(dir, 'bundle');
     const rootfs = path.join(bundle, 'rootfs');
-    const logDir = sb.config.logDirectory ?? path.join(this.opts.podLogRoot ?? '/var/log/pods', `${sb.config.metadata.namespace}_${sb.config.metadata.name}_${sb.config.metadata.uid}`);
+    const logDir = sb.config.logDirectory ?? path.join(this.podLogRoot, `${sb.config.metadata.namespace}_${sb.config.metadata.name}_${sb.config.metadata.uid}`);
     const rec: ContainerRecord = {
       id, sandboxId: sb.id, config, imageRef: config.image.image, imageId: image.configDigest, createdAtNs: nowNs(),
       logPath: path.join(logDir, config.logPath ?? `${config.metadata.name}/${config.metadata.attempt ?? 0}.log`),
@@ -367,6 +372,7 @@ export class Runtime implements RuntimeService {
         rootfs, image: imgConfig.config ?? {}, config, hostname: (await fsp.readFile(sb.etc.hostname, 'utf8')).trim(),
         namespaces: { network: sb.namespaces.network, ipc: sb.namespaces.ipc, uts: sb.namespaces.uts, pid: sb.namespaces.pid },
         hostNetwork: sb.hostNetwork, hostIpc: sb.hostIpc, hostPid: sb.hostPid, cgroupsPath: rec.cgroupsPath, extraMounts: extra,
+        sysctls: sb.config.linux?.sysctls,
       });
       await fsp.writeFile(path.join(bundle, 'config.json'), JSON.stringify(spec));
       await writeJSONAtomic(path.join(dir, 'container.json'), rec);

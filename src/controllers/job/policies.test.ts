@@ -88,10 +88,21 @@ test('podFailurePolicy Ignore on DisruptionTarget: an evicted pod is replaced wi
   const p = await waitFor('evict running', async () => (await jobPods('evict')).find((x) => x.status?.phase === 'Running'));
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   await fx.cp().client.patch(PODS, p.metadata!.name!, { status: { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', lastTransitionTime: now }] } }, 'strategic', 'status');
+  // every status the Job goes through, from a watch (the terminating phase can be short)
+  const statuses: { active?: number; terminating?: number }[] = [];
+  const ac = new AbortController();
+  const rv = (await getJob('evict')).metadata!.resourceVersion;
+  const watching = fx.cp().client.watch(JOBS, { resourceVersion: rv, fieldSelector: 'metadata.name=evict' }, (ev) => {
+    if (ev.type === 'MODIFIED') statuses.push({ ...((ev.object as Job).status ?? {}) });
+  }, ac.signal);
   await fx.cp().client.delete(PODS, p.metadata!.name!);
-  const t = await waitFor('terminating', async () => { const x = await getJob('evict'); return x.status?.terminating === 1 && x; });
-  assert.equal(t.status!.active, 0, 'podReplacementPolicy Failed: not replaced while terminating');
-  const r = await waitFor('replaced', async () => { const x = await getJob('evict'); return x.status?.active === 1 && x.status?.terminating === 0 && x; });
+  await waitFor('terminating', async () => statuses.some((s) => s.terminating === 1));
+  await waitFor('replaced', async () => statuses.some((s) => s.active === 1 && s.terminating === 0));
+  const r = await getJob('evict');
+  ac.abort();
+  await watching;
+  assert.ok(statuses.some((s) => s.terminating === 1 && (s.active ?? 0) === 0), `terminating seen: ${JSON.stringify(statuses)}`);
+  assert.ok(!statuses.some((s) => s.terminating === 1 && s.active === 1), 'podReplacementPolicy Failed: not replaced while terminating');
   assert.equal(r.status!.failed ?? 0, 0);
   assert.equal(cond(r, 'Failed'), undefined);
   await fx.cp().client.patch(JOBS, 'evict', { spec: { suspend: true } }, 'merge');

@@ -75,6 +75,8 @@ export interface SpecInput {
   cgroupsPath: string;
   extraMounts?: OciMount[];
   rlimits?: OciRlimit[];
+  /** Namespaced sysctls of the pod (securityContext.sysctls), set by runc in the container's namespaces. */
+  sysctls?: Record<string, string>;
 }
 
 /** The capabilities containerd's CRI gives a non-privileged container. */
@@ -287,6 +289,7 @@ export function generateSpec(input: SpecInput): OciSpec {
   }
 
   const linux: OciLinux = { namespaces, devices, cgroupsPath: input.cgroupsPath, resources };
+  if (input.sysctls && Object.keys(input.sysctls).length) linux.sysctl = { ...input.sysctls };
   if (rootfsPropagation) linux.rootfsPropagation = rootfsPropagation;
   if (seccomp) linux.seccomp = seccomp;
   if (!privileged) {
