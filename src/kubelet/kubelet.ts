@@ -24,6 +24,7 @@ import { nodeObject, nodeStatus, readyConditions, type MachineFacts } from './no
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
+const RUNTIME_CLASSES = { group: 'node.k8s.io', version: 'v1', resource: 'runtimeclasses' };
 const LEASES = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
 /** Runtime labels that tie sandboxes and containers to their pod (upstream's keys). */
 export const POD_UID_LABEL = 'io.kubernetes.pod.uid';
@@ -190,7 +191,24 @@ export class Kubelet {
     if (!sandbox) {
       const cfg = sandboxConfig(pod, this.info(pod), sandboxes.length);
       cfg.labels = { ...cfg.labels, [POD_UID_LABEL]: uid };
-      const id = await rt.runPodSandbox(cfg, pod.spec?.runtimeClassName ?? undefined);
+      let handler: string | undefined;
+      if (pod.spec?.runtimeClassName) {
+        // a RuntimeClass names the handler; an unknown class or handler leaves the pod pending
+        try {
+          handler = (await this.o.client.get<{ handler: string }>(RUNTIME_CLASSES, pod.spec.runtimeClassName)).handler;
+        } catch (err) {
+          const msg = err instanceof ApiError && err.code === 404 ? `RuntimeClass "${pod.spec.runtimeClassName}" not found` : (err as Error).message;
+          for (const c of pod.spec.containers ?? []) waiting[c.name] = { reason: 'ContainerCreating', message: msg };
+          return;
+        }
+      }
+      let id: string;
+      try {
+        id = await rt.runPodSandbox(cfg, handler);
+      } catch (err) {
+        for (const c of pod.spec?.containers ?? []) waiting[c.name] = { reason: 'ContainerCreating', message: `failed to create pod sandbox: ${(err as Error).message}` };
+        return;
+      }
       sandbox = await rt.podSandboxStatus(id);
       for (const old of sandboxes) await rt.removePodSandbox(old.id);
       containers = [];

@@ -140,3 +140,18 @@ test('a Deployment of 2 through the scheduler: both Running and Ready on the rea
   await waitFor('restarted once after 10 s', async () => (await podJSON('crash')).status?.containerStatuses?.[0]?.restartCount >= 1, 30_000);
   await kubectlOk(server, ['delete', 'pod', 'crash', '--wait=true', '--timeout=30s']);
 });
+
+test('RuntimeClass: a pod of a class whose handler the node lacks stays pending with the reason; a known handler runs', async () => {
+  await kubectlOk(server, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'sandboxed' }, handler: 'nosuch' }) });
+  await kubectlOk(server, ['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name: 'plain' }, handler: 'runc' }) });
+  const pod = (name: string, cls: string) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name },
+    spec: { nodeName: 'real-node', runtimeClassName: cls, terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: TEST_IMAGE, imagePullPolicy: 'Never', command: ['sleep', '3600'] }] },
+  });
+  await kubectlOk(server, ['apply', '-f', '-'], { input: JSON.stringify(pod('rc-bad', 'sandboxed')) });
+  await kubectlOk(server, ['apply', '-f', '-'], { input: JSON.stringify(pod('rc-good', 'plain')) });
+  await waitFor('rc-good Running', async () => (await podJSON('rc-good')).status?.phase === 'Running');
+  await waitFor('rc-bad reason', async () => /no runtime for "nosuch" is configured/.test((await podJSON('rc-bad')).status?.containerStatuses?.[0]?.state?.waiting?.message ?? ''));
+  assert.equal((await podJSON('rc-bad')).status.phase, 'Pending');
+  await kubectlOk(server, ['delete', 'pod', 'rc-bad', 'rc-good', '--wait=true', '--timeout=30s']);
+});
