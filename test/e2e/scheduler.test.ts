@@ -28,7 +28,7 @@ const pod = (name: string, spec: Record<string, unknown>, cpu = '100m') => ({
 const k8ts = (args: string[]) =>
   new Promise<string>((resolve, reject) => execFile(process.execPath, [K8TS_MAIN, ...args], (err, out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out))));
 
-test('unschedulable pod: reasons in describe and in the queue; a new node that fits schedules it within a second', async () => {
+test('unschedulable pod: reasons in describe and in the queue; a new node that fits schedules it at once', async () => {
   await apply(pod('huge', {}, '48'));
   await waitFor('FailedScheduling', async () => /FailedScheduling/.test(await kubectlOk(server, ['describe', 'pod', 'huge'])));
   const desc = await kubectlOk(server, ['describe', 'pod', 'huge']);
@@ -45,11 +45,16 @@ test('unschedulable pod: reasons in describe and in the queue; a new node that f
     status: { capacity: { cpu: '64', memory: '64Gi', pods: '110' }, allocatable: { cpu: '64', memory: '64Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: now, lastTransitionTime: now }] },
   })]);
   const patched = Date.now();
-  await waitFor('huge bound to late', async () => (await podJSON('huge')).spec.nodeName === 'late', 10000, 50);
-  const took = Date.now() - patched;
-  assert.ok(took < 1500, `bound ${took} ms after the node became schedulable (${Date.now() - t0} ms after it was created)`);
-  await kubectlOk(server, ['delete', 'pod', 'huge', '--wait=false']);
-  await kubectlOk(server, ['delete', 'node', 'late']);
+  try {
+    await waitFor('huge bound to late', async () => (await podJSON('huge')).spec.nodeName === 'late', 10000, 50);
+    const took = Date.now() - patched;
+    // typically ~100 ms (queueing hints move the pod at once); the bound leaves room for a
+    // loaded CI machine, and is far below the 5-minute unschedulable flush it would otherwise wait for
+    assert.ok(took < 3000, `bound ${took} ms after the node became schedulable (${Date.now() - t0} ms after it was created)`);
+  } finally {
+    await kubectlOk(server, ['delete', 'pod', 'huge', '--wait=false']);
+    await kubectlOk(server, ['delete', 'node', 'late']);
+  }
 });
 
 test('preemption: the high-priority pod gets the node, the victim is Preempted', async () => {

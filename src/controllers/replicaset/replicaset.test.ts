@@ -132,7 +132,8 @@ test('a pod whose labels stop matching is released and replaced', async () => {
 
 test('availableReplicas follows minReadySeconds', async () => {
   const obj = rsObj('slow', 2);
-  obj.spec = { ...obj.spec!, minReadySeconds: 1 };
+  // 3 s: the check below must run before the pods have been ready that long, even on a loaded machine
+  obj.spec = { ...obj.spec!, minReadySeconds: 3 };
   await fx.cp().client.create<ReplicaSet>(RS, obj);
   const early = await waitFor('2 ready', async () => {
     const rs = await getRS('slow');
