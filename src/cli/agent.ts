@@ -66,7 +66,7 @@ export function registerAgentCommand(program: Command): void {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { ac.abort(); process.exit(0); });
       const kubelet = new Kubelet({
         client, nodeName, runtime, facts: machineFacts(f.root, f.nodeIp, `k8ts://${v.runtimeVersion}`), root: f.root,
-        clusterDNS: f.clusterDns?.split(',').filter(Boolean), insecureRegistries: f.insecureRegistry,
+        clusterDNS: f.clusterDns?.split(',').filter(Boolean), insecureRegistries: f.insecureRegistry, cgroupRoot: f.cgroupParent,
         log: (m) => process.stderr.write(`${new Date().toISOString()} kubelet: ${m}\n`),
       });
       await kubelet.start(ac.signal);

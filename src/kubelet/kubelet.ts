@@ -40,6 +40,8 @@ export interface KubeletOptions {
   root: string;
   clusterDNS?: string[];
   clusterDomain?: string;
+  /** Root of the QoS / pod cgroups (default /k8ts). */
+  cgroupRoot?: string;
   insecureRegistries?: string[];
   leaseDurationSeconds?: number;
   relistMs?: number;
@@ -179,7 +181,7 @@ export class Kubelet {
 
   private info(pod: Pod, sandbox?: PodSandboxStatus): PodRuntimeInfo {
     const ip = sandbox?.network?.ip;
-    return { podIP: ip, podIPs: ip ? [ip, ...(sandbox?.network?.additionalIps ?? [])] : [], hostIP: this.o.facts.internalIP, nodeName: this.o.nodeName, clusterDNS: this.o.clusterDNS, clusterDomain: this.o.clusterDomain, podLogRoot: this.o.runtime.podLogRoot, nodeMemoryBytes: this.o.facts.memoryBytes };
+    return { cgroupRoot: this.o.cgroupRoot, podIP: ip, podIPs: ip ? [ip, ...(sandbox?.network?.additionalIps ?? [])] : [], hostIP: this.o.facts.internalIP, nodeName: this.o.nodeName, clusterDNS: this.o.clusterDNS, clusterDomain: this.o.clusterDomain, podLogRoot: this.o.runtime.podLogRoot, nodeMemoryBytes: this.o.facts.memoryBytes };
   }
 
   private async runPod(pod: Pod, sandboxes: PodSandboxStatus[], containers: RtContainer[]): Promise<void> {

@@ -25,6 +25,8 @@ export interface EnvSources {
 
 /** Node and pod facts the configs depend on. */
 export interface PodRuntimeInfo {
+  /** Root of the QoS / pod cgroups (default /k8ts). */
+  cgroupRoot?: string;
   podIP?: string;
   podIPs?: string[];
   hostIP: string;
@@ -211,7 +213,7 @@ export function sandboxConfig(pod: Pod, info: PodRuntimeInfo, attempt = 0): PodS
     labels: { ...(md.labels ?? {}), 'io.kubernetes.pod.name': name, 'io.kubernetes.pod.namespace': namespace, 'io.kubernetes.pod.uid': uid },
     annotations: { ...(md.annotations ?? {}) },
     linux: {
-      cgroupParent: podCgroupParent(qos, uid),
+      cgroupParent: podCgroupParent(qos, uid, info.cgroupRoot),
       namespaceOptions: {
         network: spec.hostNetwork ? 'NODE' : 'POD',
         pid: (spec.hostPID ? 'NODE' : spec.shareProcessNamespace ? 'POD' : 'CONTAINER') as NamespaceMode,

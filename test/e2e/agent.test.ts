@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { killProcess, kubectl, kubectlOk, K8TS_MAIN, startServer, waitUntil, type TestServer } from '../util/cluster.js';
 import { runtimeFixture, TEST_IMAGE, type RuntimeFixture } from '../../src/runtime/testfixture.js';
@@ -84,6 +85,7 @@ test('a pod runs in a real container: Running, a pod IP that answers from the ho
   const p = await podJSON('web');
   assert.match(p.status.podIP, /^10\.244\.245\.\d+$/);
   assert.equal(p.status.qosClass, 'BestEffort');
+  assert.ok(existsSync(`/sys/fs/cgroup/memory${fx.cgroupRoot}/besteffort/pod${p.metadata.uid}`), 'the pod cgroup is under the QoS cgroup of --cgroup-parent');
   const cs = p.status.containerStatuses[0];
   assert.ok(cs.state.running, JSON.stringify(cs));
   assert.match(cs.containerID, /^k8ts:\/\/[0-9a-f]{64}$/);
