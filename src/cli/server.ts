@@ -136,7 +136,7 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
   log(`k8ts server ready at ${api.url} in ${Math.round(performance.now() - t0)} ms (datastore ${o.datastore === 'sqlite' ? 'sqlite' : o.datastore})`);
   log(`kubeconfig: ${o.writeKubeconfig ?? kubeconfigPath}`);
   log(`node join token: ${token}`);
-  if (!o.disableAgent) log('node agent: not yet available in this version (run with --disable-agent to silence this line)');
+  if (!o.disableAgent) log('node agent: not started by the server yet; run `k8ts agent --kubeconfig <this kubeconfig>` to make this machine a node (--disable-agent silences this line)');
   return {
     api,
     backend,
