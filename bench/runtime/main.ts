@@ -13,7 +13,7 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -216,7 +216,6 @@ async function main(): Promise<void> {
   if (!argv.includes('--skip-pull')) await pulls();
   console.log(`\n| what | n | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|`);
   for (const r of rows) console.log(r.n ? `| ${r.what} | ${r.n} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} |` : `| ${r.what} | - | ${r.note} | | |`);
-  void existsSync;
 }
 
 main().catch((err) => {

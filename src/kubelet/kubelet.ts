@@ -48,6 +48,9 @@ export interface KubeletOptions {
   log?: (msg: string) => void;
 }
 
+/** A pod's sandboxes and containers as the runtime reports them. */
+interface PodState { sandboxes: PodSandboxStatus[]; containers: RtContainer[] }
+
 const BACKOFF_START_MS = 10_000;
 const BACKOFF_MAX_MS = 300_000;
 
@@ -59,6 +62,10 @@ export class Kubelet {
   private readonly backoff = new Map<string, { delayMs: number; until: number }>();
   private readonly registry: RegistryClient;
   private timers: NodeJS.Timeout[] = [];
+  /** The runtime as the last relist read it, grouped by pod uid. */
+  private snapshot: { takenAt: number; byUid: Map<string, PodState> } | null = null;
+  /** When this kubelet last changed each pod's sandboxes or containers (performance.now()). */
+  private readonly actedAt = new Map<string, number>();
 
   constructor(private readonly o: KubeletOptions) {
     this.informer = new SharedInformer(o.client, PODS, { fieldSelector: `spec.nodeName=${o.nodeName}` });
@@ -122,12 +129,24 @@ export class Kubelet {
   }
 
   /** All pods the informer knows plus every pod the runtime still has (deleted ones included). */
+  /**
+   * Reads the runtime once (every sandbox and container), keeps it as the snapshot the pod
+   * workers start from, and syncs every pod the informer or the runtime knows.
+   */
   private async relist(): Promise<void> {
-    const uids = new Set(this.informer.indexer.list().map((p) => p.metadata!.uid!));
-    for (const sb of await this.o.runtime.listPodSandbox().catch(() => [])) {
-      const uid = sb.labels[POD_UID_LABEL];
-      if (uid) uids.add(uid);
-    }
+    const takenAt = performance.now();
+    const rt = this.o.runtime;
+    const [sandboxes, containers] = await Promise.all([rt.listPodSandbox(), rt.listContainers()]).catch(() => [[], []] as [PodSandboxStatus[], RtContainer[]]);
+    const byUid = new Map<string, PodState>();
+    const of = (uid: string): PodState => {
+      let st = byUid.get(uid);
+      if (!st) byUid.set(uid, (st = { sandboxes: [], containers: [] }));
+      return st;
+    };
+    for (const sb of sandboxes) if (sb.labels[POD_UID_LABEL]) of(sb.labels[POD_UID_LABEL]!).sandboxes.push(sb);
+    for (const c of containers) if (c.labels[POD_UID_LABEL]) of(c.labels[POD_UID_LABEL]!).containers.push(c);
+    this.snapshot = { takenAt, byUid };
+    const uids = new Set([...this.informer.indexer.list().map((p) => p.metadata!.uid!), ...byUid.keys()]);
     for (const uid of uids) this.enqueue(uid);
   }
 
@@ -155,18 +174,40 @@ export class Kubelet {
   private async syncPod(uid: string): Promise<void> {
     const pod = this.podByUid(uid);
     const rt = this.o.runtime;
-    const sandboxes = await rt.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } });
-    const containers = await rt.listContainers({ labelSelector: { [POD_UID_LABEL]: uid } });
+    const actedBefore = this.actedAt.get(uid);
+    const state = await this.podState(uid);
+    const { sandboxes, containers } = state;
     if (!pod || pod.metadata?.deletionTimestamp) {
-      await this.terminate(pod, sandboxes, containers);
+      await this.terminate(uid, pod, sandboxes, containers);
       return;
     }
     if (isTerminal(pod) || this.podFinished(pod, containers)) {
-      for (const c of containers.filter((x) => x.state === 'CONTAINER_RUNNING')) await rt.stopContainer(c.id, pod.spec?.terminationGracePeriodSeconds ?? 30);
+      for (const c of containers.filter((x) => x.state === 'CONTAINER_RUNNING')) await this.mutate(uid, () => rt.stopContainer(c.id, pod.spec?.terminationGracePeriodSeconds ?? 30));
     } else {
       await this.runPod(pod, sandboxes, containers);
     }
-    await this.writeStatus(pod);
+    // the state read above is still right unless this sync changed something
+    await this.writeStatus(pod, this.actedAt.get(uid) === actedBefore ? state : await this.podState(uid));
+  }
+
+  /**
+   * A pod's sandboxes and containers: from the relist's snapshot when it was taken after this
+   * kubelet last changed the pod's containers, else read from the runtime now.
+   */
+  private async podState(uid: string): Promise<PodState> {
+    const snap = this.snapshot;
+    if (snap && snap.takenAt > (this.actedAt.get(uid) ?? -1)) return snap.byUid.get(uid) ?? { sandboxes: [], containers: [] };
+    const rt = this.o.runtime;
+    return { sandboxes: await rt.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } }), containers: await rt.listContainers({ labelSelector: { [POD_UID_LABEL]: uid } }) };
+  }
+
+  /** Runs a runtime call that changes the pod's state and records when it finished. */
+  private async mutate<T>(uid: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } finally {
+      this.actedAt.set(uid, performance.now());
+    }
   }
 
   /** restartPolicy Never/OnFailure pods whose app containers all ended for good. */
@@ -206,13 +247,13 @@ export class Kubelet {
       }
       let id: string;
       try {
-        id = await rt.runPodSandbox(cfg, handler);
+        id = await this.mutate(uid, () => rt.runPodSandbox(cfg, handler));
       } catch (err) {
         for (const c of pod.spec?.containers ?? []) waiting[c.name] = { reason: 'ContainerCreating', message: `failed to create pod sandbox: ${(err as Error).message}` };
         return;
       }
       sandbox = await rt.podSandboxStatus(id);
-      for (const old of sandboxes) await rt.removePodSandbox(old.id);
+      for (const old of sandboxes) await this.mutate(uid, () => rt.removePodSandbox(old.id));
       containers = [];
     }
     const info = this.info(pod, sandbox);
@@ -285,8 +326,7 @@ export class Kubelet {
       if (m.hostPath.startsWith(path.join(podDir, 'termination'))) writeFileSync(m.hostPath, '', { flag: 'a' });
     }
     try {
-      const id = await rt.createContainer(sandbox.id, cfg);
-      await rt.startContainer(id);
+      await this.mutate(pod.metadata!.uid!, async () => rt.startContainer(await rt.createContainer(sandbox.id, cfg)));
       delete waiting[c.name];
     } catch (err) {
       waiting[c.name] = { reason: 'CreateContainerError', message: (err as Error).message };
@@ -320,11 +360,11 @@ export class Kubelet {
   }
 
   /** Stops the pod's containers with its grace period, removes its sandboxes, confirms the deletion. */
-  private async terminate(pod: Pod | undefined, sandboxes: PodSandboxStatus[], containers: RtContainer[]): Promise<void> {
+  private async terminate(uid: string, pod: Pod | undefined, sandboxes: PodSandboxStatus[], containers: RtContainer[]): Promise<void> {
     const rt = this.o.runtime;
     const grace = pod?.metadata?.deletionGracePeriodSeconds ?? pod?.spec?.terminationGracePeriodSeconds ?? 30;
-    await Promise.all(containers.filter((c) => c.state === 'CONTAINER_RUNNING').map((c) => rt.stopContainer(c.id, grace)));
-    for (const sb of sandboxes) await rt.removePodSandbox(sb.id);
+    await Promise.all(containers.filter((c) => c.state === 'CONTAINER_RUNNING').map((c) => this.mutate(uid, () => rt.stopContainer(c.id, grace))));
+    for (const sb of sandboxes) await this.mutate(uid, () => rt.removePodSandbox(sb.id));
     if (pod) {
       this.waiting.delete(pod.metadata!.uid!);
       try {
@@ -335,12 +375,9 @@ export class Kubelet {
     }
   }
 
-  private async writeStatus(pod: Pod): Promise<void> {
+  private async writeStatus(pod: Pod, { sandboxes, containers }: PodState): Promise<void> {
     const uid = pod.metadata!.uid!;
-    const rt = this.o.runtime;
-    const sandboxes = await rt.listPodSandbox({ labelSelector: { [POD_UID_LABEL]: uid } });
-    const sandbox = sandboxes.sort((a, b) => (BigInt(a.createdAtNs) < BigInt(b.createdAtNs) ? 1 : -1))[0];
-    const containers = await rt.listContainers({ labelSelector: { [POD_UID_LABEL]: uid } });
+    const sandbox = [...sandboxes].sort((a, b) => (BigInt(a.createdAtNs) < BigInt(b.createdAtNs) ? 1 : -1))[0];
     const status = computePodStatus(pod, { sandbox, containers, waiting: this.waiting.get(uid), hostIP: this.o.facts.internalIP, qosClass: qosClass(pod), now: new Date() });
     if (JSON.stringify(status) === JSON.stringify(pod.status ?? {})) return;
     await this.o.client.patch({ ...PODS, namespace: pod.metadata!.namespace }, pod.metadata!.name!, { status }, 'merge', 'status').catch((err: Error) => {

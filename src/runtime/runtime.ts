@@ -125,15 +125,17 @@ export class Runtime implements RuntimeService {
     return this.cli(rec.runtimeHandler, rec.runtimePrefix);
   }
 
-  private conmonOptions(rec: ContainerRecord): conmon.ConmonOptions {
-    const dir = this.containerDir(rec.id);
+  /** conmon's options for runtime container `id` kept in `dir` (its bundle and persist dir). */
+  private conmonFor(id: string, name: string, dir: string, handler: string, logPath: string, stdio: { stdin?: boolean; stdinOnce?: boolean; tty?: boolean } = {}): conmon.ConmonOptions {
     return {
-      id: rec.id, name: rec.config.metadata.name, bundle: path.join(dir, 'bundle'),
-      runtime: this.handlers[rec.runtimeHandler] ?? rec.runtimeHandler, runtimeRoot: path.join(this.runRoot, rec.runtimeHandler),
-      logPath: rec.logPath, exitDir: path.join(this.runRoot, 'exits'), persistDir: path.join(dir, 'persist'),
-      socketDir: path.join(this.runRoot, 'sockets'), stdin: rec.config.stdin, stdinOnce: rec.config.stdinOnce, tty: rec.config.tty,
-      conmonBinary: this.opts.conmonBinary,
+      id, name, bundle: path.join(dir, 'bundle'), runtime: this.handlers[handler] ?? handler, runtimeRoot: path.join(this.runRoot, handler),
+      logPath, exitDir: path.join(this.runRoot, 'exits'), persistDir: path.join(dir, 'persist'), socketDir: path.join(this.runRoot, 'sockets'),
+      conmonBinary: this.opts.conmonBinary, stdin: stdio.stdin, stdinOnce: stdio.stdinOnce, tty: stdio.tty,
     };
+  }
+
+  private conmonOptions(rec: ContainerRecord): conmon.ConmonOptions {
+    return this.conmonFor(rec.id, rec.config.metadata.name, this.containerDir(rec.id), rec.runtimeHandler, rec.logPath, rec.config);
   }
 
   async version(): Promise<{ runtimeName: string; runtimeVersion: string; runtimeApiVersion: string }> {
@@ -222,11 +224,7 @@ export class Runtime implements RuntimeService {
 
   private infraOptions(rec: SandboxRecord): conmon.ConmonOptions {
     const dir = path.join(this.sandboxDir(rec.id), 'infra');
-    return {
-      id: rec.id, name: 'POD', bundle: path.join(dir, 'bundle'), runtime: this.handlers[rec.runtimeHandler] ?? rec.runtimeHandler,
-      runtimeRoot: path.join(this.runRoot, rec.runtimeHandler), logPath: path.join(dir, 'infra.log'), exitDir: path.join(this.runRoot, 'exits'),
-      persistDir: path.join(dir, 'persist'), socketDir: path.join(this.runRoot, 'sockets'), conmonBinary: this.opts.conmonBinary,
-    };
+    return this.conmonFor(rec.id, 'POD', dir, rec.runtimeHandler, path.join(dir, 'infra.log'));
   }
 
   private async teardownSandbox(rec: SandboxRecord): Promise<void> {

@@ -207,9 +207,9 @@ export class ImageStore {
       return pass;
     };
     try {
+      // every streamed unpack settles before the import (a failed one is retried from the
+      // downloaded file there) or before tmp is removed
       const result = await client.pull(ref, tmp, { ...opts, refName: name, tee }).finally(() => Promise.allSettled(unpacks));
-      // a failed streamed unpack is retried from the downloaded file below
-      await Promise.allSettled(unpacks);
       const [record] = await this.serial(() => this.importCandidates(tmp, [{ desc: { mediaType: '', digest: result.manifestDigest, size: 0 }, names: [normalizeImageName(name)] }], undefined, { move: true, verified: true }));
       return { record: record!, pull: result };
     } finally {
