@@ -24,8 +24,9 @@ import { bootstrapCluster } from './bootstrap.js';
 import { createOpenAPIHandler } from './openapi/routes.js';
 import { VERSION_INFO } from './version.js';
 import { startEventTTL } from './eventttl.js';
-import { QuotaAdmission } from './admission/index.js';
+import { QuotaAdmission, RuntimeClassAdmission, chainAdmit, runtimeClassLookup } from './admission/index.js';
 import { RequestCounter } from './metrics/requests.js';
+import { createNodeStreamer, createUpgradeHandler } from './nodeproxy.js';
 
 /** Options of {@link startAPIServer}. */
 export interface APIServerOptions {
@@ -50,6 +51,11 @@ export interface APIServerOptions {
   eventTTLMs?: number;
   /** Address clients should use (for the `kubernetes` Endpoints); default the bound address. */
   advertiseAddress?: string;
+  /**
+   * Client certificate, key and CA (PEM) for reaching kubelets: with it pods/log, exec,
+   * attach, portforward and proxy are served (upgrades included); without, they answer 503.
+   */
+  kubeletClient?: { cert: string; key: string; ca: string };
 }
 
 /** A running API server. */
@@ -92,7 +98,12 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
   const strategyCtx = () => createStrategyContext(registry, store, opts.backend, allocCfg, now, (def) => rest.cacheFor(def));
   store = new ObjectStore(opts.backend, { validateObjectMeta, validateObjectMetaUpdate }, clock, strategyCtx);
   const rest = new RestHandler({ registry, store, now, bookmarkIntervalMs: opts.bookmarkIntervalMs });
-  registerPodSubresources(rest, store, now);
+  const nodeDef = registry.byResource('', 'nodes')!;
+  const podDef = registry.byResource('', 'pods')!;
+  const streamer = opts.kubeletClient
+    ? createNodeStreamer({ getNode: (n) => store.get(nodeDef, '', n), clientCert: opts.kubeletClient.cert, clientKey: opts.kubeletClient.key, ca: opts.kubeletClient.ca })
+    : undefined;
+  registerPodSubresources(rest, store, now, streamer);
   const namespaces = registry.byResource('', 'namespaces')!;
   store.namespaceLookup = (name) => {
     const cache = rest.cacheFor(namespaces);
@@ -102,7 +113,9 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
     const cache = rest.existingCache(def);
     return cache?.isReady ? cache.getByKey(key) : undefined;
   };
-  store.admit = new QuotaAdmission({ registry, store, cacheFor: (def) => rest.cacheFor(def), now }).admit;
+  const runtimeClass = new RuntimeClassAdmission({ getRuntimeClass: runtimeClassLookup(store, registry) });
+  store.mutate = runtimeClass.admit;
+  store.admit = chainAdmit(runtimeClass.validate, new QuotaAdmission({ registry, store, cacheFor: (def) => rest.cacheFor(def), now }).admit);
   const openapi = createOpenAPIHandler(registry);
   let isReady = false;
 
@@ -125,6 +138,12 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
       const body = verbose ? `[+]ping ok\n[${ok ? '+' : '-'}]etcd ok\n[${ok ? '+' : '-'}]poststarthook/bootstrap ${ok ? 'ok' : 'failed: not finished'}\n${path.slice(1).split('/')[0]} check ${ok ? 'passed' : 'failed'}\n` : ok ? 'ok' : 'not ready';
       res.writeHead(ok ? 200 : 500, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Content-Type-Options': 'nosniff' });
       res.end(body);
+      return;
+    }
+    // The CA a joining node fetches (and checks against its join token) before trusting us.
+    if (path === '/cacerts' && opts.tls && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(opts.tls.ca) });
+      res.end(opts.tls.ca);
       return;
     }
     if (opts.authenticate && !UNAUTHENTICATED_PATHS.has(path)) {
@@ -194,6 +213,8 @@ export async function startAPIServer(opts: APIServerOptions): Promise<APIServer>
     ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: false }, handler)
     : http.createServer(handler);
   server.requestTimeout = 0; // watches are long-lived
+  // exec/attach/portforward arrive as WebSocket (or SPDY) upgrades, piped to the kubelet.
+  if (streamer) server.on('upgrade', createUpgradeHandler({ authenticate: opts.authenticate, getPod: (ns, n) => store.get(podDef, ns, n), streamer }));
   // Malformed HTTP (unknown methods, bad headers): answer 400 and close, never crash.
   server.on('clientError', (_err, socket) => {
     if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -24,6 +24,11 @@ const starting = (async () => {
       zoneLimits: cfg.zoneLimits,
       kubeApiQps: cfg.kubeApiQps,
       kubeApiBurst: cfg.kubeApiBurst,
+      clusterSigning: cfg.clusterSigning,
+      clusterSigningDurationMs: cfg.clusterSigningDurationMs,
+      allocateNodeCIDRs: cfg.allocateNodeCIDRs,
+      clusterCIDR: cfg.clusterCIDR,
+      nodeCIDRMaskSize: cfg.nodeCIDRMaskSize,
       log,
     });
   }

@@ -20,6 +20,14 @@ export interface ComponentsConfig {
   zoneLimits?: ZoneLimitOptions;
   kubeApiQps?: number;
   kubeApiBurst?: number;
+  /** The cluster CA (PEM) the CSR signer signs with; without it the signer does not run. */
+  clusterSigning?: { certPem: string; keyPem: string };
+  /** --cluster-signing-duration, ms (default 1 year). */
+  clusterSigningDurationMs?: number;
+  /** --allocate-node-cidrs, --cluster-cidr, --node-cidr-mask-size (node-ipam-controller). */
+  allocateNodeCIDRs?: boolean;
+  clusterCIDR?: string;
+  nodeCIDRMaskSize?: number;
   /** Run the scheduler (with this KubeSchedulerConfiguration file, if any). */
   scheduler: boolean;
   schedulerConfig?: string;

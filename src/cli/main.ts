@@ -9,6 +9,8 @@ import { K8TS_VERSION } from '../apiserver/version.js';
 import { registerImageCommand } from './image.js';
 import { registerRuntimeCommand } from './runtime.js';
 import { registerAgentCommand } from './agent.js';
+import { durationMs } from './flags.js';
+import { cidrSetsFor } from '../controllers/nodeipam/cidrset.js';
 
 const program = new Command();
 program.name('k8ts').description('Kubernetes, written in TypeScript').version(K8TS_VERSION).enablePositionalOptions();
@@ -25,6 +27,9 @@ program
   .option('--service-cidr <cidr>', 'service cluster IP range', '10.43.0.0/16')
   .option('--tls-san <names...>', 'extra names or IPs for the serving certificate')
   .option('--disable-agent', 'do not run a node agent for this machine', false)
+  .option('--cluster-cidr <cidr>', 'pod network; each node gets a subnet of it (IPv4, or IPv4,IPv6)', '10.244.0.0/16')
+  .option('--node-cidr-mask-size <bits>', 'prefix length of each node pod subnet (default 24 IPv4, 64 IPv6)')
+  .option('--no-allocate-node-cidrs', 'do not assign pod subnets to nodes')
   .option('--node-monitor-grace-period <duration>', 'how long a node may go without heartbeats before it is marked unreachable', '50s')
   .option('--event-ttl <duration>', 'how long Events are kept after they last happened', '1h')
   .option('--controllers <list>', 'controllers to run: * for all, name to add one, -name to leave one out', '*')
@@ -46,6 +51,12 @@ program
     } catch (e) {
       program.error(`invalid --controllers: ${(e as Error).message}`);
     }
+    const nodeCIDRMaskSize = o['nodeCidrMaskSize'] === undefined ? undefined : parseNumber(o['nodeCidrMaskSize'], '--node-cidr-mask-size', 1, 128, true);
+    try {
+      cidrSetsFor({ clusterCIDR: String(o['clusterCidr']), nodeCIDRMaskSize });
+    } catch (e) {
+      program.error(`invalid --cluster-cidr: ${(e as Error).message}`);
+    }
     const running = await runServer({
       dataDir: String(o['dataDir']),
       datastore: String(o['datastore']),
@@ -56,6 +67,9 @@ program
       serviceCIDR: o['serviceCidr'] as string | undefined,
       tlsSan: o['tlsSan'] as string[] | undefined,
       disableAgent: Boolean(o['disableAgent']),
+      clusterCIDR: String(o['clusterCidr']),
+      nodeCIDRMaskSize,
+      allocateNodeCIDRs: o['allocateNodeCidrs'] === false ? false : undefined,
       nodeMonitorGracePeriodMs: parseDuration(String(o['nodeMonitorGracePeriod']), '--node-monitor-grace-period'),
       controllers: String(o['controllers']),
       kubeApiQps: parseNumber(o['kubeApiQps'], '--kube-api-qps', 0),
@@ -153,10 +167,7 @@ function parseNumber(v: unknown, flag: string, min: number, max = Infinity, inte
 
 /** Parses a Go-style duration of one unit ("40s", "500ms", "2m"). */
 function parseDuration(v: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim());
-  if (!m) return program.error(`invalid ${flag} ${v}: use a duration such as 40s or 500ms`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
+  return durationMs(v) ?? program.error(`invalid ${flag} ${v}: use a duration such as 40s or 500ms`);
 }
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -2,7 +2,8 @@
  * `k8ts server`: the control plane in one process. Opens the datastore, loads (or creates)
  * the PKI and join token, starts the API server over HTTPS, and writes the admin kubeconfig;
  * the controller-manager and the scheduler run in a worker thread (./components.ts), talking
- * to it over loopback. The local node agent comes with a later issue.
+ * to it over loopback. Unless --disable-agent, an agent makes this machine a node (it joins
+ * with the token like any other node: src/kubelet/agent.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -52,8 +53,15 @@ export interface ServerOptions {
   simNodes?: number;
   /** --sim-zones: zones the simulated nodes spread over (default 3). */
   simZones?: number;
+  /** --cluster-cidr (default 10.244.0.0/16; IPv4,IPv6 pair for dual stack) and --node-cidr-mask-size. */
+  clusterCIDR?: string;
+  nodeCIDRMaskSize?: number;
+  /** --allocate-node-cidrs: node-ipam-controller assigns spec.podCIDR(s) (default on without simulated nodes). */
+  allocateNodeCIDRs?: boolean;
   /** Log lines go here (default console.log). */
   log?: (line: string) => void;
+  /** The agent for this machine (unless disableAgent): options over the system defaults. */
+  agent?: Partial<import('../kubelet/agent.js').AgentOptions>;
 }
 
 /** A running control plane. */
@@ -88,6 +96,7 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
     bindAddress: o.bindAddress,
     port: o.port,
     tls: { cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.caCertPem },
+    kubeletClient: { cert: pki.kubeletClient.certPem, key: pki.kubeletClient.keyPem, ca: pki.caCertPem },
     authenticate,
     allocators: o.serviceCIDR ? { serviceCIDR: o.serviceCIDR } : undefined,
     eventTTLMs: o.eventTTLMs,
@@ -115,6 +124,10 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
             zoneLimits: o.zoneLimits,
             kubeApiQps: o.kubeApiQps,
             kubeApiBurst: o.kubeApiBurst,
+            clusterSigning: { certPem: pki.caCertPem, keyPem: pki.caKeyPem },
+            allocateNodeCIDRs: o.allocateNodeCIDRs ?? !(o.simNodes && o.simNodes > 0),
+            clusterCIDR: o.clusterCIDR,
+            nodeCIDRMaskSize: o.nodeCIDRMaskSize,
             scheduler: !o.disableScheduler,
             schedulerConfig: o.schedulerConfig,
           },
@@ -136,13 +149,31 @@ export async function runServer(o: ServerOptions): Promise<RunningServer> {
   log(`k8ts server ready at ${api.url} in ${Math.round(performance.now() - t0)} ms (datastore ${o.datastore === 'sqlite' ? 'sqlite' : o.datastore})`);
   log(`kubeconfig: ${o.writeKubeconfig ?? kubeconfigPath}`);
   log(`node join token: ${token}`);
-  if (!o.disableAgent) log('node agent: not started by the server yet; run `k8ts agent --kubeconfig <this kubeconfig>` to make this machine a node (--disable-agent silences this line)');
+  // the agent for this machine joins like any other node (token, CSRs), without delaying readiness
+  let agent: import('../kubelet/agent.js').RunningAgent | undefined;
+  let agentStopped = false;
+  const agentStarting = o.disableAgent
+    ? undefined
+    : (async () => {
+        const { startAgent } = await import('../kubelet/agent.js');
+        const { DEFAULT_IMAGE_ROOT } = await import('./image.js');
+        const { DEFAULT_RUNTIME_ROOT, DEFAULT_RUNTIME_RUN_ROOT } = await import('./runtime.js');
+        const a = await startAgent({
+          server: api.url, token, root: '/var/lib/k8ts/kubelet', runtimeRoot: DEFAULT_RUNTIME_ROOT, runRoot: DEFAULT_RUNTIME_RUN_ROOT,
+          imageRoot: DEFAULT_IMAGE_ROOT, nodeIP: '127.0.0.1', log: (l) => log(`agent: ${l}`), ...o.agent,
+        });
+        if (agentStopped) await a.stop();
+        else agent = a;
+      })().catch((err: Error) => log(`agent: failed to start: ${err.message}`));
   return {
     api,
     backend,
     kubeconfigPath,
     token,
     async stop() {
+      agentStopped = true;
+      await agent?.stop();
+      void agentStarting;
       if (sim) {
         await sim.nodes.stop();
         sim.client.close();

@@ -23,12 +23,15 @@ import { startJobController } from '../controllers/job/index.js';
 import { startDaemonSetController } from '../controllers/daemonset/index.js';
 import { startDeploymentController } from '../controllers/deployment/index.js';
 import { parseControllers } from './names.js';
+import { startCSRSigningController } from '../controllers/certificates/signer.js';
+import { startNodeIPAMController } from '../controllers/nodeipam/index.js';
 import { startStatefulSetController } from '../controllers/statefulset/index.js';
 import { startResourceQuotaController } from '../controllers/resourcequota/index.js';
 import { startDisruptionController } from '../controllers/disruption/index.js';
 import { startPodGCController } from '../controllers/podgc/index.js';
 import { startCronJobController } from '../controllers/cronjob/index.js';
 import { startTTLAfterFinishedController } from '../controllers/ttlafterfinished/index.js';
+import { startCSRApprovingController } from '../controllers/certificates/approver.js';
 
 /** What a controller's start function gets (one shared informer factory for all). */
 interface ControllerContext {
@@ -56,6 +59,7 @@ const SIMPLE_CONTROLLERS: Record<string, (ctx: ControllerContext) => Promise<{ d
   'pod-garbage-collector-controller': startPodGCController,
   'cronjob-controller': startCronJobController,
   'ttl-after-finished-controller': startTTLAfterFinishedController,
+  'certificatesigningrequest-approving-controller': startCSRApprovingController,
 };
 
 export { CONTROLLER_NAMES, parseControllers } from './names.js';
@@ -77,6 +81,19 @@ export interface ControllerManagerOptions {
    */
   kubeApiQps?: number;
   kubeApiBurst?: number;
+  /**
+   * The cluster CA, PEM (--cluster-signing-cert-file / --cluster-signing-key-file): without
+   * it certificatesigningrequest-signing-controller does not run (as upstream).
+   */
+  clusterSigning?: { certPem: string; keyPem: string };
+  /** --cluster-signing-duration, ms (default 1 year): the longest certificate the signer issues. */
+  clusterSigningDurationMs?: number;
+  /** --allocate-node-cidrs: node-ipam-controller assigns pod subnets (default false, as upstream; k3s sets it). */
+  allocateNodeCIDRs?: boolean;
+  /** --cluster-cidr (default 10.244.0.0/16; an IPv4,IPv6 pair for dual stack). */
+  clusterCIDR?: string;
+  /** --node-cidr-mask-size (default 24 for IPv4, 64 for IPv6). */
+  nodeCIDRMaskSize?: number;
   /** Lease timings (defaults 15 s / 10 s / 2 s, as upstream). */
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
@@ -127,6 +144,31 @@ export function startControllerManager(o: ControllerManagerOptions): ControllerM
         // The garbage collector informs on every kind (slow to sync, and nothing is lost by
         // syncing later: its first list sees everything): "started" does not wait for it.
         if (name !== 'garbage-collector-controller') starts.push(run);
+      }
+      // Controllers that need options: the signer runs with a CA only, IPAM with --allocate-node-cidrs only.
+      const optional: Array<[string, boolean, () => Promise<unknown>]> = [
+        [
+          'certificatesigningrequest-signing-controller',
+          !!o.clusterSigning,
+          () => startCSRSigningController({ client, factory, signal, onError, ca: o.clusterSigning!, signingDurationMs: o.clusterSigningDurationMs }),
+        ],
+        [
+          'node-ipam-controller',
+          !!o.allocateNodeCIDRs,
+          () => startNodeIPAMController({ client, factory, signal, onError, clusterCIDR: o.clusterCIDR, nodeCIDRMaskSize: o.nodeCIDRMaskSize }),
+        ],
+      ];
+      for (const [name, configured, start] of optional) {
+        if (!enabled.has(name)) continue;
+        if (!configured) {
+          log(`controller-manager: ${name} not started: ${name.startsWith('node') ? '--allocate-node-cidrs is off' : 'no cluster signing certificate and key'}`);
+          continue;
+        }
+        starts.push(
+          start().catch((e) => {
+            if (!signal.aborted) log(`controller-manager: ${name} failed: ${(e as Error).message}`);
+          }),
+        );
       }
       const nodeHealth = enabled.has('node-lifecycle-controller');
       const taintEviction = enabled.has('taint-eviction-controller');

@@ -23,6 +23,9 @@ export const CONTROLLER_NAMES: Readonly<Record<string, readonly string[]>> = {
   'pod-garbage-collector-controller': ['podgc'],
   'cronjob-controller': ['cronjob'],
   'ttl-after-finished-controller': ['ttlafterfinished'],
+  'node-ipam-controller': ['nodeipam'],
+  'certificatesigningrequest-signing-controller': ['csrsigning'],
+  'certificatesigningrequest-approving-controller': ['csrapproving'],
 };
 
 /**

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { machineFacts, nodeObject, nodeResources, readyConditions, type MachineFacts } from './node.js';
+import { machineFacts, nodeImages, nodeObject, nodeResources, readyConditions, type MachineFacts } from './node.js';
 
 const facts: MachineFacts = {
   hostname: 'n1', cpus: 2, memoryBytes: 24 * 1024 ** 3, nodefsBytes: 100 * 1024 ** 3, kernelVersion: '6.1.0',
@@ -39,4 +39,17 @@ test('machineFacts reads this machine', () => {
   assert.ok(f.memoryBytes > 64 * 1024 ** 2);
   assert.ok(f.nodefsBytes > 0);
   assert.match(f.kernelVersion, /^\d+\.\d+/);
+});
+
+test('nodeImages groups names by image id, largest first, skipping untagged-only entries', () => {
+  const imgs = nodeImages([
+    { ref: 'docker.io/library/busybox:1', repository: 'docker.io/library/busybox', id: 'sha256:a', manifestDigest: 'sha256:m1', size: 10 },
+    { ref: 'docker.io/library/busybox:latest', repository: 'docker.io/library/busybox', id: 'sha256:a', manifestDigest: 'sha256:m1', size: 10 },
+    { ref: 'k8ts.test/big:1', repository: 'k8ts.test/big', id: 'sha256:b', manifestDigest: 'sha256:m2', size: 99 },
+    { ref: '<none>', repository: '<none>', id: 'sha256:c', manifestDigest: '', size: 5 },
+  ]);
+  assert.deepEqual(imgs, [
+    { names: ['k8ts.test/big:1', 'k8ts.test/big@sha256:m2'], sizeBytes: 99 },
+    { names: ['docker.io/library/busybox:1', 'docker.io/library/busybox:latest', 'docker.io/library/busybox@sha256:m1'], sizeBytes: 10 },
+  ]);
 });

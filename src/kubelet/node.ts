@@ -133,3 +133,16 @@ export function readyConditions(now: Date): SimCondition[] {
   return ['MemoryPressure', 'DiskPressure', 'PIDPressure'].map((t) => makeCondition(t as 'MemoryPressure', 'False', now))
     .concat([{ ...makeCondition('Ready', 'True', now) }]);
 }
+
+/** status.images: up to 50 images, largest first, each with its names (repo@digest and tag refs). */
+export function nodeImages(entries: { ref: string; repository: string; id: string; manifestDigest: string; size: number }[]): { names: string[]; sizeBytes: number }[] {
+  const byId = new Map<string, { names: Set<string>; sizeBytes: number }>();
+  for (const e of entries) {
+    let img = byId.get(e.id);
+    if (!img) byId.set(e.id, (img = { names: new Set(), sizeBytes: e.size }));
+    if (e.repository && e.repository !== '<none>' && e.manifestDigest) img.names.add(`${e.repository}@${e.manifestDigest}`);
+    if (e.ref !== '<none>') img.names.add(e.ref);
+  }
+  return [...byId.values()].filter((i) => i.names.size).sort((a, b) => b.sizeBytes - a.sizeBytes).slice(0, 50)
+    .map((i) => ({ names: [...i.names].sort(), sizeBytes: i.sizeBytes }));
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Container, Pod } from 'kubernetes-types/core/v1.js';
 import {
-  containerConfig, expandVars, hostsFileContent, nodeHostsFileContent, oomScoreAdj, parseResolvConf, qosClass, sandboxConfig,
+  containerConfig, expandVars, hostsFileContent, nodeHostsFileContent, minOomScoreAdj, oomScoreAdj, parseResolvConf, qosClass, sandboxConfig,
   serviceEnv, type EnvSources, type PodRuntimeInfo,
 } from './podconfig.js';
 
@@ -194,7 +194,7 @@ test('dns policies', () => {
 
 test('resources: shares, quota, memory, oom_score_adj per QoS', () => {
   const run = (c: Container, extra: Container[] = [], mem?: number) =>
-    containerConfig(pod([c, ...extra]), c, { ...info, nodeMemoryBytes: mem }, noSources, { restartCount: 0 }).linux!.resources;
+    containerConfig(pod([c, ...extra]), c, { ...info, nodeMemoryBytes: mem, minOomScoreAdj: -1000 }, noSources, { restartCount: 0 }).linux!.resources;
   assert.deepEqual(run(res()), { cpuShares: 2, cpuQuota: 0, cpuPeriod: 100000, oomScoreAdj: 1000 });
   const g = { cpu: '250m', memory: '128Mi' };
   assert.deepEqual(run(res(g, g)), { cpuShares: 256, cpuQuota: 25000, cpuPeriod: 100000, memoryLimitInBytes: 128 * 1024 ** 2, oomScoreAdj: -997 });
@@ -205,6 +205,10 @@ test('resources: shares, quota, memory, oom_score_adj per QoS', () => {
   assert.equal(run(res({ cpu: '1m' }))!.cpuShares, 2);
   const crit = pod([res()], { priorityClassName: 'system-node-critical' });
   assert.equal(oomScoreAdj(crit, crit.spec!.containers[0], 1), -997);
+  // a process that may not lower scores below its own (no CAP_SYS_RESOURCE) gives its own instead
+  const floored = containerConfig(pod([res(g, g)]), res(g, g), { ...info, minOomScoreAdj: 0 }, noSources, { restartCount: 0 }).linux!.resources;
+  assert.equal(floored!.oomScoreAdj, 0);
+  assert.ok(minOomScoreAdj() >= -1000 && minOomScoreAdj() <= 1000);
 });
 
 test('securityContext: pod defaults, container overrides, groups, caps, seccomp', () => {

@@ -4,6 +4,7 @@
  * environment (envFrom, valueFrom, service links, $(VAR) expansion), resources, security context.
  * Everything here is pure: the caller fetches configMaps/secrets/services and creates files.
  */
+import { readFileSync } from 'node:fs';
 import type { Container, EnvVar, Pod, ResourceRequirements, SecurityContext } from 'kubernetes-types/core/v1.js';
 import { parseQuantity } from '../apimachinery/quantity.js';
 import { milliCpuToQuota, milliCpuToShares, podCgroupParent } from '../runtime/cgroups.js';
@@ -46,6 +47,8 @@ export interface PodRuntimeInfo {
   seccompDefault?: boolean;
   /** Root of Localhost seccomp profiles (`/var/lib/kubelet/seccomp`). */
   seccompProfileRoot?: string;
+  /** Floor of the containers' oom_score_adj (default {@link minOomScoreAdj} of this process). */
+  minOomScoreAdj?: number;
 }
 
 const GiB = 1024 ** 3;
@@ -425,8 +428,28 @@ export function containerResources(pod: Pod, c: Container, info: PodRuntimeInfo)
   const res: LinuxContainerResources = { cpuShares: shares, cpuQuota: milliCpuToQuota(milli(r?.limits?.cpu)), cpuPeriod: CPU_PERIOD };
   const mem = bytes(r?.limits?.memory);
   if (mem) res.memoryLimitInBytes = mem;
-  res.oomScoreAdj = oomScoreAdj(pod, c, info.nodeMemoryBytes ?? 8 * GiB);
+  res.oomScoreAdj = Math.max(oomScoreAdj(pod, c, info.nodeMemoryBytes ?? 8 * GiB), info.minOomScoreAdj ?? minOomScoreAdj());
   return res;
+}
+
+let ownMinOomScoreAdj: number | undefined;
+
+/**
+ * The lowest oom_score_adj this process can give its containers: its own value when it lacks
+ * CAP_SYS_RESOURCE (lowering the score needs it, and runc fails to start a container asked for
+ * less; containerd's restrict_oom_score_adj), else -1000. Read once from /proc/self.
+ */
+export function minOomScoreAdj(): number {
+  if (ownMinOomScoreAdj !== undefined) return ownMinOomScoreAdj;
+  try {
+    const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+    const CAP_SYS_RESOURCE = 24n;
+    const can = ((BigInt(`0x${capEff}`) >> CAP_SYS_RESOURCE) & 1n) === 1n;
+    ownMinOomScoreAdj = can ? -1000 : Number(readFileSync('/proc/self/oom_score_adj', 'utf8').trim());
+  } catch {
+    ownMinOomScoreAdj = -1000;
+  }
+  return ownMinOomScoreAdj;
 }
 
 /** oom_score_adj: -997 Guaranteed (and system-node-critical), 1000 BestEffort, Burstable by memory request in [3, 999]. */

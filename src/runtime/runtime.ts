@@ -96,6 +96,21 @@ export class Runtime implements RuntimeService {
   }
 
   /** Where pod log directories go when a sandbox names none. */
+  /** The pod CIDR of the default CNI network ('' until known). */
+  get podCIDR(): string {
+    return this.opts.podCIDR ?? '';
+  }
+
+  /** Sets the pod CIDR the default CNI network uses (the node's spec.podCIDR), before the first sandbox. */
+  setPodCIDR(cidr: string): void {
+    this.opts.podCIDR = cidr;
+  }
+
+  /** A container's writable layer (the overlay upper dir), for ephemeral-storage accounting. */
+  containerUpperDir(id: string): string {
+    return path.join(this.containerDir(id), 'upper');
+  }
+
   get podLogRoot(): string {
     return this.opts.podLogRoot ?? '/var/log/pods';
   }

@@ -6,39 +6,33 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { killProcess, kubectl, kubectlOk, K8TS_MAIN, startServer, waitUntil, type TestServer } from '../util/cluster.js';
+import { killProcess, kubectl, kubectlOk, startServer, waitUntil, type TestServer } from '../util/cluster.js';
+import { spawnAgent, type TestAgent } from '../util/agent.js';
 import { runtimeFixture, TEST_IMAGE, type RuntimeFixture } from '../../src/runtime/testfixture.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 
 let server: TestServer;
 let fx: RuntimeFixture;
-let agent: ChildProcess | undefined;
-let agentOut = '';
+let agent: TestAgent | undefined;
 
 before(async () => {
   server = await startServer({});
   fx = await runtimeFixture(5);
-  agent = spawn(process.execPath, [K8TS_MAIN, 'agent', '--kubeconfig', server.kubeconfig, '--node-name', 'real-node',
-    '--root', join(fx.dir, 'kubelet'), '--runtime-root', fx.options.root!, '--run-root', fx.options.runRoot!, '--image-root', fx.images.root,
-    '--cni-conf-dir', join(fx.dir, 'cni-conf'), '--cni-cache-dir', join(fx.dir, 'cni-cache'), '--cgroup-parent', fx.cgroupRoot,
-    '--pod-log-root', join(fx.dir, 'pods'), '--lxcfs-mount-point', fx.options.lxcfsMountPoint!], { stdio: ['ignore', 'pipe', 'pipe'] });
-  agent.stdout!.on('data', (d: Buffer) => (agentOut += d.toString()));
-  agent.stderr!.on('data', (d: Buffer) => (agentOut += d.toString()));
+  agent = spawnAgent(server, fx, 'real-node');
 });
 
 after(async () => {
-  await killProcess(agent);
+  await killProcess(agent?.process);
   await fx?.cleanup();
   await server?.stop();
 });
 
 const waitFor = (what: string, cond: () => Promise<boolean>, ms = 60_000): Promise<void> =>
   waitUntil(what, cond, ms, 200).catch((err: Error) => {
-    throw new Error(`${err.message}\nagent output:\n${agentOut.slice(-3000)}`);
+    throw new Error(`${err.message}\nagent output:\n${agent?.output().slice(-3000)}`);
   });
 
 async function podJSON(name: string): Promise<any> {

@@ -20,7 +20,7 @@ async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
 test('ensurePKI creates a CA, serving and admin certificates', () =>
   withDir(async (dir) => {
     const pki = await ensurePKI(dir, { hosts: ['api.example.test'], ips: ['10.0.0.5', '0:0:0:0:0:0:0:5'] });
-    assert.deepEqual(pki.generated, { ca: true, serving: true, admin: true });
+    assert.deepEqual(pki.generated, { ca: true, serving: true, admin: true, kubeletClient: true });
 
     const ca = new X509Certificate(pki.caCertPem);
     assert.ok(ca.ca);
@@ -43,7 +43,12 @@ test('ensurePKI creates a CA, serving and admin certificates', () =>
     assert.ok(admin.verify(ca.publicKey));
     assert.deepEqual(admin.keyUsage, ['1.3.6.1.5.5.7.3.2']);
 
-    for (const f of ['ca.key', 'serving-kube-apiserver.key', 'client-admin.key']) {
+    const kubeletClient = new X509Certificate(pki.kubeletClient.certPem);
+    assert.equal(kubeletClient.subject, 'O=system:masters\nCN=kube-apiserver-kubelet-client');
+    assert.ok(kubeletClient.verify(ca.publicKey));
+    assert.deepEqual(kubeletClient.keyUsage, ['1.3.6.1.5.5.7.3.2']);
+
+    for (const f of ['ca.key', 'serving-kube-apiserver.key', 'client-admin.key', 'client-kube-apiserver-kubelet.key']) {
       assert.equal((await stat(join(dir, f))).mode & 0o777, 0o600, f);
     }
     assert.equal(await readFile(join(dir, 'ca.crt'), 'utf8'), pki.caCertPem);
@@ -54,7 +59,7 @@ test('ensurePKI reloads, and regenerates only what must change', () =>
     const first = await ensurePKI(dir, { hosts: ['a.test'], ips: ['10.1.1.1'] });
 
     const again = await ensurePKI(dir, { hosts: ['a.test'], ips: ['10.1.1.1'] });
-    assert.deepEqual(again.generated, { ca: false, serving: false, admin: false });
+    assert.deepEqual(again.generated, { ca: false, serving: false, admin: false, kubeletClient: false });
     assert.equal(again.caCertPem, first.caCertPem);
     assert.equal(again.serving.certPem, first.serving.certPem);
 
@@ -63,14 +68,14 @@ test('ensurePKI reloads, and regenerates only what must change', () =>
     assert.equal(subset.generated.serving, false);
 
     const widened = await ensurePKI(dir, { hosts: ['b.test'], ips: ['10.1.1.1'] });
-    assert.deepEqual(widened.generated, { ca: false, serving: true, admin: false });
+    assert.deepEqual(widened.generated, { ca: false, serving: true, admin: false, kubeletClient: false });
     assert.equal(widened.caCertPem, first.caCertPem);
     assert.equal(widened.admin.certPem, first.admin.certPem);
     assert.equal(new X509Certificate(widened.serving.certPem).checkHost('b.test'), 'b.test');
 
     await unlink(join(dir, 'client-admin.crt'));
     const repaired = await ensurePKI(dir, { hosts: ['b.test'], ips: [] });
-    assert.deepEqual(repaired.generated, { ca: false, serving: false, admin: true });
+    assert.deepEqual(repaired.generated, { ca: false, serving: false, admin: true, kubeletClient: false });
 
     // a leaf whose key does not match is replaced
     await writeFile(join(dir, 'serving-kube-apiserver.key'), repaired.admin.keyPem);
@@ -176,7 +181,7 @@ test('ensurePKI loads existing files without importing @peculiar/x509', () =>
       const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, d]);
       return JSON.parse(stdout) as { generated: Record<string, boolean>; loaded: boolean };
     };
-    assert.deepEqual(await run(dir), { generated: { ca: false, serving: false, admin: false }, loaded: false });
+    assert.deepEqual(await run(dir), { generated: { ca: false, serving: false, admin: false, kubeletClient: false }, loaded: false });
     await unlink(join(dir, 'client-admin.key'));
-    assert.deepEqual(await run(dir), { generated: { ca: false, serving: false, admin: true }, loaded: true });
+    assert.deepEqual(await run(dir), { generated: { ca: false, serving: false, admin: true, kubeletClient: false }, loaded: true });
   }));

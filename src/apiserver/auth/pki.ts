@@ -8,7 +8,9 @@
  * checking what is on disk uses Node's own `crypto.X509Certificate`.
  *
  * Files under `dir`: `ca.crt`/`ca.key`, `serving-kube-apiserver.crt`/`.key`,
- * `client-admin.crt`/`.key` (CN=system:admin, O=system:masters, as k3s does).
+ * `client-admin.crt`/`.key` (CN=system:admin, O=system:masters, as k3s does),
+ * `client-kube-apiserver-kubelet.crt`/`.key` (CN=kube-apiserver-kubelet-client,
+ * O=system:masters: the API server's identity towards kubelets).
  */
 import { KeyObject, X509Certificate as NodeX509, createPrivateKey, webcrypto } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -66,8 +68,10 @@ export interface PKI {
   caKeyPem: string;
   serving: CertKeyPair;
   admin: CertKeyPair;
+  /** The API server's client certificate towards kubelets (logs, exec, attach, port-forward). */
+  kubeletClient: CertKeyPair;
   /** Which pieces this call (re)generated; all false when everything was loaded as is. */
-  generated: { ca: boolean; serving: boolean; admin: boolean };
+  generated: { ca: boolean; serving: boolean; admin: boolean; kubeletClient: boolean };
   /** Issues a client certificate (fresh P-256 key) with subject CN=cn, O=orgs; default 365 days. */
   issueClientCert(cn: string, orgs?: string[], days?: number): Promise<CertKeyPair>;
   /** Issues a certificate with a fresh key for any usage (e.g. a kubelet serving certificate). */
@@ -92,11 +96,12 @@ interface Signer {
  * are absent or its key does not match its certificate (then every leaf is reissued too);
  * the serving certificate is regenerated when its SANs do not cover the defaults, the
  * machine hostname and `opts.hosts`/`opts.ips`, when it is not signed by the CA, or when
- * it expires within 30 days; the admin certificate likewise on expiry or CA mismatch.
+ * it expires within 30 days; the admin and kubelet-client certificates likewise on expiry
+ * or CA mismatch.
  */
 export async function ensurePKI(dir: string, opts: { hosts: string[]; ips: string[] }): Promise<PKI> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const generated = { ca: false, serving: false, admin: false };
+  const generated = { ca: false, serving: false, admin: false, kubeletClient: false };
 
   let caFiles = await readPair(dir, 'ca');
   if (!caFiles || !pairMatches(caFiles)) {
@@ -127,12 +132,20 @@ export async function ensurePKI(dir: string, opts: { hosts: string[]; ips: strin
     generated.admin = true;
   }
 
+  let kubeletClient = await readPair(dir, 'client-kube-apiserver-kubelet');
+  if (!kubeletClient || generated.ca || !leafUsable(kubeletClient, caNode)) {
+    kubeletClient = await issueWith({ cn: 'kube-apiserver-kubelet-client', orgs: ['system:masters'], usage: 'client' });
+    await writePair(dir, 'client-kube-apiserver-kubelet', kubeletClient);
+    generated.kubeletClient = true;
+  }
+
   return {
     dir,
     caCertPem: caPair.certPem,
     caKeyPem: caPair.keyPem,
     serving,
     admin,
+    kubeletClient,
     generated,
     issueClientCert: (cn, orgs = [], days = LEAF_DAYS) => issueWith({ cn, orgs, usage: 'client', days }),
     issueCert: (o) => issueWith(o),
@@ -141,6 +154,11 @@ export async function ensurePKI(dir: string, opts: { hosts: string[]; ips: strin
 }
 
 let loadedLib: Lib | undefined;
+
+/** @peculiar/x509 on Node's WebCrypto, loaded (with its polyfill) on first call; for CSR builders. */
+export function loadX509(): Lib {
+  return x509();
+}
 
 /**
  * @peculiar/x509, loaded on first call after its Reflect polyfill, on Node's WebCrypto.
@@ -336,7 +354,8 @@ function coversSANs(certPem: string, hosts: string[], ips: string[]): boolean {
   return true;
 }
 
-async function readPair(dir: string, base: string): Promise<CertKeyPair | undefined> {
+/** Reads `<base>.crt` and `<base>.key` from `dir`; undefined when either is missing. */
+export async function readPair(dir: string, base: string): Promise<CertKeyPair | undefined> {
   try {
     const [certPem, keyPem] = await Promise.all([
       readFile(join(dir, `${base}.crt`), 'utf8'),
@@ -349,7 +368,8 @@ async function readPair(dir: string, base: string): Promise<CertKeyPair | undefi
   }
 }
 
-async function writePair(dir: string, base: string, p: CertKeyPair): Promise<void> {
+/** Writes `<base>.key` (0600) and `<base>.crt` (0644) atomically. */
+export async function writePair(dir: string, base: string, p: CertKeyPair): Promise<void> {
   await writeAtomic(join(dir, `${base}.key`), p.keyPem, 0o600);
   await writeAtomic(join(dir, `${base}.crt`), p.certPem, 0o644);
 }

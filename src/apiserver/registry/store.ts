@@ -183,6 +183,12 @@ export class ObjectStore {
     if (def.namespaced) await this.checkNamespace(def, m.namespace!);
     await def.strategy?.default?.(obj, ctx);
     await def.strategy?.prepareForCreate?.(obj, ctx);
+    try {
+      await this.mutate?.({ operation: 'CREATE', def, obj, dryRun: !!opts.dryRun });
+    } catch (e) {
+      await def.strategy?.afterDelete?.(obj, ctx);
+      throw e;
+    }
     errs.push(...(def.strategy?.validate?.(obj) ?? []), ...(opts.validate?.(obj) ?? []));
     if (errs.length) {
       await def.strategy?.afterDelete?.(obj, ctx); // release what prepareForCreate allocated
@@ -473,6 +479,8 @@ export class ObjectStore {
   cachedObject?: (def: ResourceDef, key: string) => KubeObject | undefined;
 
   /** Optional validating admission (resource quota) run before a create or update is written; throws to refuse. */
+  /** Mutating admission (RuntimeClass) on creates, after the strategy and before validation; may change `obj`; throws to refuse. */
+  mutate?: (a: { operation: 'CREATE'; def: ResourceDef; obj: KubeObject; dryRun: boolean }) => Promise<void> | void;
   admit?: (a: { operation: 'CREATE' | 'UPDATE'; def: ResourceDef; obj: KubeObject; old?: KubeObject; subresource?: string; dryRun: boolean }) => Promise<void> | void;
 
   private async checkNamespace(def: ResourceDef, namespace: string): Promise<void> {

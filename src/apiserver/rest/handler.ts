@@ -282,6 +282,11 @@ export class RestHandler {
     const warnings = checkFieldValidation(def, obj, fv);
     setWarnings(res, warnings);
     const manager = fieldManager(req, query);
+    if (def.group === 'certificates.k8s.io' && def.plural === 'certificatesigningrequests') {
+      // the requester is who sent the request, whatever the body says (upstream)
+      const u = requestUser(req);
+      obj['spec'] = { ...((obj['spec'] as object) ?? {}), username: u.name, uid: u.uid, groups: u.groups, extra: u.extra };
+    }
     const created = await this.ctx.store.create(def, info.namespace, obj as KubeObject, {
       dryRun: dryRun(query),
       track: (o, old) => trackManagedFields(def, o, old, manager, '', this.ctx.now()),

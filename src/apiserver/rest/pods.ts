@@ -16,6 +16,7 @@ import { podDisruptionBudgetResource } from '../../api/kinds/policy.js';
 import { selectorFromLabelSelector } from '../../apimachinery/labels.js';
 import { applyPodBinding, validatePodBinding } from '../../api/kinds/core/pod.js';
 import type { RestHandler } from './handler.js';
+import { parseProxyName } from '../nodeproxy.js';
 
 type Sub = (req: IncomingMessage, res: ServerResponse, info: RequestInfo, def: ResourceDef, rep: Representation) => Promise<void>;
 
@@ -56,7 +57,7 @@ export function registerPodSubresources(rest: RestHandler, store: ObjectStore, n
   };
 
   const nodeStream = (sub: string): Sub => async (req, res, info, def) => {
-    const pod = await store.get(def, info.namespace, info.name);
+    const pod = await store.get(def, info.namespace, sub === 'proxy' ? parseProxyName(info.name).name : info.name);
     const nodeName = (pod['spec'] as { nodeName?: string }).nodeName;
     if (!nodeName) throw badRequest(`pod ${info.name} does not have a host assigned`);
     if (streamer.serve && (await streamer.serve(sub, pod, req, res))) return;

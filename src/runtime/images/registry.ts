@@ -113,7 +113,10 @@ export class RegistryClient {
   constructor(private readonly opts: RegistryClientOptions = {}) {}
 
   private baseUrl(registry: string): string {
-    const insecure = (this.opts.insecure ?? []).includes(registry);
+    // like Docker, registries on loopback (127.0.0.0/8, localhost, [::1]) speak plain http
+    const host = registry.replace(/:\d+$/, '');
+    const loopback = /^127\.\d+\.\d+\.\d+$/.test(host) || host === 'localhost' || host === '[::1]';
+    const insecure = loopback || (this.opts.insecure ?? []).includes(registry);
     return `${insecure ? 'http' : 'https'}://${registry}`;
   }
 

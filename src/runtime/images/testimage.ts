@@ -16,7 +16,7 @@ import { writeLayout } from './layout.js';
 /** Applets symlinked to bin/busybox in the test image. */
 export const BUSYBOX_APPLETS: readonly string[] = [
   'sh', 'ls', 'cat', 'echo', 'sleep', 'free', 'uptime', 'top', 'wget', 'httpd', 'nc', 'mkdir', 'rm',
-  'dd', 'head', 'tail', 'true', 'false', 'env', 'id', 'hostname', 'ps', 'mount',
+  'dd', 'head', 'tail', 'true', 'false', 'env', 'id', 'hostname', 'ps', 'mount', 'tar', 'tty', 'stty',
 ];
 
 /** Default PATH of the test image. */

@@ -107,8 +107,18 @@ function shellQuote(words: string[]): string {
 export async function execStream(o: ExecOptions, streams: StreamOptions): Promise<number> {
   const pidFile = tmpPidFile();
   const tty = Boolean(o.tty ?? streams.tty);
+  // The client's first terminal size (it sends one at once; waited for up to 500 ms) goes onto
+  // script's pty before runc starts; runc copies it onto the process's terminal as it starts.
+  const sizes = tty && streams.resize ? streams.resize[Symbol.asyncIterator]() : undefined;
+  let nextSize = sizes?.next();
+  let timer: NodeJS.Timeout | undefined;
+  const first = nextSize && await Promise.race([nextSize, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), 500); })]);
+  clearTimeout(timer);
+  let initial = '';
+  if (first && !first.done) initial = ` rows ${Math.floor(first.value.height)} cols ${Math.floor(first.value.width)}`;
+  // (it is applied below as well, should the runtime not copy its terminal's size)
   const p = tty
-    ? spawn('script', ['-qfec', `stty raw -echo 2>/dev/null; exec ${shellQuote([...(o.prefix ?? []), o.runtime, ...execArgs(o, pidFile, true)])}`, '/dev/null'], {
+    ? spawn('script', ['-qfec', `stty raw -echo${initial} 2>/dev/null; exec ${shellQuote([...(o.prefix ?? []), o.runtime, ...execArgs(o, pidFile, true)])}`, '/dev/null'], {
       stdio: [streams.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh' },
     })
     : spawn(...runtimeArgv(o, execArgs(o, pidFile, false)), { stdio: [streams.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
@@ -119,11 +129,14 @@ export async function execStream(o: ExecOptions, streams: StreamOptions): Promis
   p.stdout!.on('data', (d: Buffer) => streams.stdout?.write(d));
   p.stderr!.on('data', (d: Buffer) => (streams.stderr ?? (tty ? streams.stdout : undefined))?.write(d));
   let done = false;
-  if (tty && streams.resize) {
+  if (sizes) {
     void (async () => {
       let pid = 0;
-      for await (const s of streams.resize!) {
-        if (done) break;
+      for (;;) {
+        const n = await (nextSize ?? sizes.next());
+        nextSize = undefined;
+        if (n.done || done) break;
+        const s = n.value;
         if (!pid) pid = await readPidFile(pidFile, 5000);
         if (!pid || done) break;
         await new Promise<void>((r) => execFile('stty', ['-F', `/proc/${pid}/fd/0`, 'rows', String(s.height), 'cols', String(s.width)], () => r()));
