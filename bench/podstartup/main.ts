@@ -3,11 +3,13 @@
  * controllers) and a real `k8ts agent` (runc, conmon, CNI bridge, lxcfs) from the built bundle.
  *   1. the floor: the runtime alone, sandbox + container to running (same runtime, same image);
  *   2. single pods created one after another: create to Running and to Ready (no queueing);
- *   3. a Deployment of 110 (one node's pod limit) from a pre-pulled image: each pod from its
- *      ADDED event to Running and to Ready, as the bench's watch sees them;
+ *   3. 110 pods (one node's pod limit) created at a steady rate (--rate, default 2/s), then a
+ *      Deployment of 110 at once (throughput: the runtime's CPU work per pod bounds it on a
+ *      small machine): each pod from its ADDED event to Running and to Ready, as the bench's
+ *      watch sees them;
  *   4. the agent at steady state with 110 pods: CPU (share of one core over 30 s) and RSS.
  *
- *   npm run build && node dist/bench/podstartup/main.js [--pods 110] [--singles 20] [--idle-s 30]
+ *   npm run build && node dist/bench/podstartup/main.js [--pods 110] [--singles 20] [--rate 2] [--idle-s 30] [--profile-agent]
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ const flag = (name: string, dflt: number): number => {
 const PODS = flag('--pods', 110);
 const SINGLES = flag('--singles', 20);
 const IDLE_S = flag('--idle-s', 30);
+const RATE = flag('--rate', 2);
 const NODE = 'bench-node';
 
 interface Row { what: string; n: number; p50: number; p99: number; max: number }
@@ -78,6 +81,35 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
+/** Starts the V8 profiler of the process listening for the inspector at `host`; stop() writes the profile. */
+async function startProfile(host: string): Promise<{ stop(file: string): Promise<string> }> {
+  const { WebSocket } = await import('ws');
+  const { writeFileSync } = await import('node:fs');
+  const list = (await (await fetch(`http://${host}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const ws = new WebSocket(list[0]!.webSocketDebuggerUrl);
+  await new Promise((r, j) => { ws.once('open', r); ws.once('error', j); });
+  let id = 0;
+  const call = (method: string) => new Promise<{ result?: { profile?: unknown } }>((resolve) => {
+    const my = ++id;
+    const on = (d: Buffer) => {
+      const m = JSON.parse(d.toString()) as { id?: number };
+      if (m.id === my) { ws.off('message', on); resolve(m as never); }
+    };
+    ws.on('message', on);
+    ws.send(JSON.stringify({ id: my, method }));
+  });
+  await call('Profiler.enable');
+  await call('Profiler.start');
+  return {
+    async stop(file) {
+      const r = await call('Profiler.stop');
+      writeFileSync(file, JSON.stringify(r.result!.profile));
+      ws.close();
+      return file;
+    },
+  };
+}
+
 async function main(): Promise<void> {
   let server: TestServer | undefined;
   let fx: RuntimeFixture | undefined;
@@ -89,15 +121,18 @@ async function main(): Promise<void> {
     console.error(`runtime floor (${SINGLES} runs)…`);
     stats('runtime only: sandbox + container to running (floor)', await runtimeFloor(fx, SINGLES));
     server = await startServer({});
-    const ta = spawnAgent(server, fx, NODE);
+    // --profile-agent: a CPU profile of the agent's steady state, through the inspector
+    const profile = argv.includes('--profile-agent');
+    const ta = spawnAgent(server, fx, NODE, [], profile ? ['--inspect=127.0.0.1:9239'] : []);
     agent = ta.process;
     if (process.env['K8TS_KUBELET_TRACE']) agent.stderr!.pipe(process.stderr);
     const agentOut = { toString: () => ta.output().slice(-4000) };
     client = await RestClient.fromKubeconfig(server.kubeconfig);
     const c = client;
-    await waitUntil('node Ready', async () => {
-      const n = await c.get<{ status?: { conditions?: { type: string; status: string }[] } }>({ group: '', version: 'v1', resource: 'nodes' }, NODE).catch(() => undefined);
-      return n?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false;
+    // Ready, and the not-ready taint of its registration gone (the node lifecycle controller's)
+    await waitUntil('node Ready and untainted', async () => {
+      const n = await c.get<{ spec?: { taints?: unknown[] }; status?: { conditions?: { type: string; status: string }[] } }>({ group: '', version: 'v1', resource: 'nodes' }, NODE).catch(() => undefined);
+      return (n?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') ?? false) && !n?.spec?.taints?.length;
     }, 60_000).catch((e: Error) => { throw new Error(`${e.message}\n${agentOut}`); });
     // the default ServiceAccount must exist before pods can be admitted
     await waitUntil('default service account', async () => !!(await c.get({ group: '', version: 'v1', resource: 'serviceaccounts', namespace: 'default' }, 'default').catch(() => undefined)), 30_000);
@@ -114,12 +149,31 @@ async function main(): Promise<void> {
       singleRun.push(seen.get(name)!.running! - t0);
       singleReady.push(seen.get(name)!.ready! - t0);
       await c.request('DELETE', `/api/v1/namespaces/default/pods/${name}`, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 });
+      // the next pod starts on an idle node: this one's sandbox is gone first
+      await waitUntil(`${name} torn down`, async () => (await fx!.rt.listPodSandbox()).length === 0, 30_000, 20);
     }
     stats('single pod: create to Running', singleRun);
     stats('single pod: create to Ready', singleReady);
     await waitUntil('single pods gone', async () => (await c.list<PodObj>(PODS_RES)).items.length === 0, 60_000);
 
-    console.error(`Deployment of ${PODS}…`);
+    // paced: pods created at a steady rate (upstream's SLO is measured under a paced load)
+    console.error(`${PODS} pods created ${RATE} per second…`);
+    seen.clear();
+    const t0p = performance.now();
+    for (let i = 0; i < PODS; i++) {
+      const wait = t0p + (i * 1000) / RATE - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      void c.create(PODS_RES, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `paced-${i}`, labels: { app: 'paced' } }, spec });
+    }
+    await waitUntil(`${PODS} paced pods Ready`, () => [...seen.values()].filter((s) => s.ready !== undefined).length >= PODS, 300_000, 50);
+    const paced = [...seen.values()];
+    stats(`${PODS} pods at ${RATE}/s: create to Running`, paced.map((s) => s.running! - s.added));
+    stats(`${PODS} pods at ${RATE}/s: create to Ready`, paced.map((s) => s.ready! - s.added));
+    await c.request('DELETE', '/api/v1/namespaces/default/pods?labelSelector=app%3Dpaced', { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 });
+    await waitUntil('paced pods gone', async () => (await c.list<PodObj>(PODS_RES)).items.length === 0, 120_000, 500);
+    await waitUntil('paced sandboxes removed', async () => (await fx!.rt.listPodSandbox()).length === 0, 120_000, 500);
+
+    console.error(`Deployment of ${PODS} at once…`);
     seen.clear();
     await c.create(DEPLOY, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'burst' }, spec: { replicas: PODS, selector: { matchLabels: { app: 'burst' } }, template: { metadata: { labels: { app: 'burst' } }, spec } } });
     await waitUntil(`${PODS} pods Ready`, () => [...seen.values()].filter((s) => s.ready !== undefined).length >= PODS, 300_000, 50)
@@ -134,12 +188,15 @@ async function main(): Promise<void> {
     console.error(`agent at steady state (${IDLE_S} s)…`);
     await new Promise((r) => setTimeout(r, 5000));
     const hz = 100;
+    const inspector = profile ? await startProfile('127.0.0.1:9239') : undefined;
     const t0 = performance.now(), c0 = cpuTicks(agent.pid!);
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+    if (inspector) console.error(`  steady-state profile: ${await inspector.stop('/tmp/k8ts-agent-steady.cpuprofile')}`);
     const cpu = ((cpuTicks(agent.pid!) - c0) / hz) / ((performance.now() - t0) / 1000);
     const rss = rssMiB(agent.pid!);
     console.error(`  agent CPU ${(cpu * 100).toFixed(2)} % of a core, RSS ${rss.toFixed(0)} MiB`);
 
+    if (process.env['K8TS_BENCH_VERBOSE']) console.error(ta.output().slice(-6000));
     console.log(`\nPod startup (${new Date().toISOString().slice(0, 16)}Z, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}; real runc containers, busybox sleep, pre-pulled)\n`);
     console.log('| what | n | p50 ms | p99 ms | max ms |');
     console.log('|---|---:|---:|---:|---:|');
@@ -152,6 +209,12 @@ async function main(): Promise<void> {
   } finally {
     ac.abort();
     client?.close();
+    if (agent && agent.exitCode === null) {
+      // SIGTERM first: the agent stops its loops and exits (writing a --cpu-prof profile)
+      const gone = new Promise((r) => agent!.once('exit', r));
+      agent.kill('SIGTERM');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+    }
     await killProcess(agent);
     await fx?.cleanup();
     await server?.stop();

@@ -7,7 +7,7 @@
  * graceful termination and deletion confirmed to the API, and pods deleted while the agent was
  * away cleaned up from what the runtime reports.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, watch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Pod, Container } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../api/resource.js';
@@ -53,6 +53,8 @@ export interface KubeletOptions {
   insecureRegistries?: string[];
   leaseDurationSeconds?: number;
   relistMs?: number;
+  /** How often the whole runtime is relisted besides exit events (default 30 s; upstream's evented PLEG: 5 min). */
+  fullRelistMs?: number;
   /** Labels the node registers with (--node-labels; `topology.kubernetes.io/zone` among them sets the zone). */
   nodeLabels?: Record<string, string>;
   /** The port of the kubelet's HTTPS server (status.daemonEndpoints); default 10250. */
@@ -90,6 +92,8 @@ export class Kubelet {
   private snapshot: { takenAt: number; byUid: Map<string, PodState> } | null = null;
   /** When this kubelet last changed each pod's sandboxes or containers (performance.now()). */
   private readonly actedAt = new Map<string, number>();
+  /** The last state of pods deleted from the API, until their containers are gone. */
+  private readonly gone = new Map<string, Pod>();
   /** Pods whose last sync left nothing to do, with their runtime state then (see relist). */
   private readonly settled = new Map<string, { fp: string; at: number }>();
   /** Termination messages read so far, per pod uid and container id. */
@@ -105,6 +109,9 @@ export class Kubelet {
   /** Containers a liveness/startup probe condemned, to be killed by their pod's worker. */
   private readonly condemned = new Map<string, { name: string; message: string; failure: ProbeFailure }[]>();
   private relists = 0;
+  /** An exit file appeared since the last relist (and the relist it triggers, when pending). */
+  private exitSeen = false;
+  private exitTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: KubeletOptions) {
     this.informer = new SharedInformer(o.client, PODS, { fieldSelector: `spec.nodeName=${o.nodeName}` });
@@ -175,12 +182,16 @@ export class Kubelet {
     this.informer.addEventHandler({
       onAdd: (p) => this.enqueue(p.metadata!.uid!),
       onUpdate: (_o, p) => this.enqueue(p.metadata!.uid!),
-      onDelete: (p) => this.enqueue(p.metadata!.uid!),
+      onDelete: (p) => {
+        this.gone.set(p.metadata!.uid!, p as Pod);
+        this.enqueue(p.metadata!.uid!);
+      },
     });
     void this.informer.run(signal);
     void this.services.run(signal);
     while (!this.informer.hasSynced() || !this.services.hasSynced()) await new Promise((r) => setTimeout(r, 20));
-    this.timers.push(setInterval(() => void this.relist(), this.o.relistMs ?? 1000));
+    this.watchExits(signal);
+    this.timers.push(setInterval(() => void this.tick(), this.o.relistMs ?? 1000));
     this.timers.push(setInterval(() => void this.housekeeping().catch((e: Error) => this.log(`eviction: ${e.message}`)), this.o.housekeepingMs ?? 10_000));
     signal.addEventListener('abort', () => this.stop(), { once: true });
     await this.relist();
@@ -188,6 +199,7 @@ export class Kubelet {
 
   stop(): void {
     this.probes.stop();
+    clearTimeout(this.exitTimer);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
   }
@@ -196,7 +208,43 @@ export class Kubelet {
    * Reads the runtime once (every sandbox and container), keeps it as the snapshot the pod
    * workers start from, and syncs every pod the informer or the runtime knows.
    */
+  /**
+   * Every tick (1 s): a full relist when one is due (every fullRelistMs (30 s), or at once after
+   * conmon wrote an exit file: an evented PLEG watching the exit dir), else only the pods
+   * whose last sync left work (back-offs, pulls, init containers) or whose sync period
+   * (--sync-frequency: mounted configMaps and secrets are refreshed then) came are synced.
+   */
+  private async tick(): Promise<void> {
+    const now = performance.now();
+    if (this.exitSeen || now - (this.snapshot?.takenAt ?? -Infinity) >= (this.o.fullRelistMs ?? 30_000)) return this.relist();
+    const uids = new Set([...this.informer.indexer.list().map((p) => p.metadata!.uid!), ...(this.snapshot?.byUid.keys() ?? [])]);
+    const period = this.o.syncFrequencyMs ?? 60_000;
+    for (const uid of uids) {
+      const settled = this.settled.get(uid);
+      if (!settled || now - settled.at >= period) this.enqueue(uid);
+    }
+  }
+
+  /** Watches conmon's exit dir: an exit file appearing triggers a relist right away. */
+  private watchExits(signal: AbortSignal): void {
+    try {
+      mkdirSync(this.o.runtime.exitDir, { recursive: true });
+      const w = watch(this.o.runtime.exitDir, { signal }, () => {
+        this.exitSeen = true;
+        this.exitTimer ??= setTimeout(() => {
+          this.exitTimer = undefined;
+          void this.relist();
+        }, 20);
+      });
+      w.on('error', (e: Error) => this.log(`exit watch: ${e.message}`));
+    } catch (e) {
+      this.log(`exit watch: ${(e as Error).message}; relisting every ${this.o.relistMs ?? 1000} ms`);
+      this.o.fullRelistMs = this.o.relistMs ?? 1000;
+    }
+  }
+
   private async relist(): Promise<void> {
+    this.exitSeen = false;
     const takenAt = performance.now();
     const rt = this.o.runtime;
     let failed = '';
@@ -271,6 +319,7 @@ export class Kubelet {
     const { sandboxes, containers } = state;
     if (!pod || pod.metadata?.deletionTimestamp) {
       await this.terminate(uid, pod, sandboxes, containers);
+      this.gone.delete(uid);
       return;
     }
     if (isTerminal(pod) || this.podFinished(pod, containers)) {
@@ -558,8 +607,12 @@ export class Kubelet {
   /** Stops the pod's containers with its grace period, removes its sandboxes, confirms the deletion. */
   private async terminate(uid: string, pod: Pod | undefined, sandboxes: PodSandboxStatus[], containers: RtContainer[]): Promise<void> {
     const rt = this.o.runtime;
-    const grace = pod?.metadata?.deletionGracePeriodSeconds ?? pod?.spec?.terminationGracePeriodSeconds ?? 30;
-    await this.stopContainers(uid, pod, containers.filter((c) => c.state === 'CONTAINER_RUNNING'), grace);
+    // a pod gone from the API is stopped with the grace period of its last known state (the
+    // DELETED event's: 0 for a forced delete), else the one its containers were created with
+    const last = pod ?? this.gone.get(uid);
+    const recorded = Number(containers[0]?.annotations['io.kubernetes.pod.terminationGracePeriod']);
+    const grace = last?.metadata?.deletionGracePeriodSeconds ?? last?.spec?.terminationGracePeriodSeconds ?? (Number.isFinite(recorded) ? recorded : 30);
+    await this.stopContainers(uid, last, containers.filter((c) => c.state === 'CONTAINER_RUNNING'), grace);
     for (const sb of sandboxes) await this.mutate(uid, () => rt.removePodSandbox(sb.id));
     await this.volumes.tearDown(uid);
     this.probes.remove(uid);

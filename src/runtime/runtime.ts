@@ -71,6 +71,9 @@ export function detectHandlers(): Record<string, string> {
 }
 
 /** The runtime service over runc + conmon + CNI + overlayfs; see the module comment. */
+/** How long a container's init pid, once verified, is trusted without reading /proc again. */
+const PID_RECHECK_MS = 10_000;
+
 export class Runtime implements RuntimeService {
   readonly root: string;
   readonly runRoot: string;
@@ -83,6 +86,8 @@ export class Runtime implements RuntimeService {
   private readonly imageConfigs = new Map<string, ImageConfig>();
   private readonly clis = new Map<string, OciRuntimeCLI>();
   private cniConfigured: Promise<unknown> | null = null;
+  /** When each running container's init pid was last checked against /proc (performance.now()). */
+  private readonly pidVerifiedAt = new Map<string, number>();
 
   constructor(private readonly opts: RuntimeOptions) {
     this.root = opts.root ?? '/var/lib/k8ts/runtime';
@@ -104,6 +109,11 @@ export class Runtime implements RuntimeService {
   /** Sets the pod CIDR the default CNI network uses (the node's spec.podCIDR), before the first sandbox. */
   setPodCIDR(cidr: string): void {
     this.opts.podCIDR = cidr;
+  }
+
+  /** Where conmon writes a file named by the container id when a container exits. */
+  get exitDir(): string {
+    return path.join(this.runRoot, 'exits');
   }
 
   /** A container's writable layer (the overlay upper dir), for ephemeral-storage accounting. */
@@ -478,13 +488,17 @@ export class Runtime implements RuntimeService {
     await fsp.rm(path.join(this.runRoot, 'exits', rec.id), { force: true });
     await fsp.rm(path.join(this.runRoot, 'sockets', rec.id), { force: true });
     await fsp.rm(this.containerDir(rec.id), { recursive: true, force: true });
+    this.pidVerifiedAt.delete(rec.id);
   }
 
   async listContainers(filter: ContainerFilter = {}): Promise<ContainerStatus[]> {
-    const recs = (await this.containerRecords()).filter((c) => (!filter.id || c.id.startsWith(filter.id)) && (!filter.podSandboxId || c.sandboxId.startsWith(filter.podSandboxId)));
-    const out = await Promise.all(recs.map((r) => this.statusOf(r)));
+    const recs = (await this.containerRecords()).filter((c) => (!filter.id || c.id.startsWith(filter.id)) && (!filter.podSandboxId || c.sandboxId.startsWith(filter.podSandboxId))
+      && labelsMatch(c.config.labels ?? {}, filter.labelSelector));
+    // one listing of conmon's exit dir spares a failed open per running container
+    const exited = new Set(await fsp.readdir(path.join(this.runRoot, 'exits')).catch(() => [] as string[]));
+    const out = await Promise.all(recs.map((r) => this.statusOf(r, exited)));
     return out
-      .filter((s) => (!filter.state || s.state === filter.state) && labelsMatch(s.labels, filter.labelSelector))
+      .filter((s) => !filter.state || s.state === filter.state)
       .sort((a, b) => (BigInt(a.createdAtNs) < BigInt(b.createdAtNs) ? -1 : 1));
   }
 
@@ -493,23 +507,38 @@ export class Runtime implements RuntimeService {
   }
 
   /** The container's state from conmon's exit file, /proc and (only when unsure) runc. */
-  private async statusOf(rec: ContainerRecord): Promise<ContainerStatus> {
+  /**
+   * A container's state from conmon's exit files and /proc. `exited` (the exit dir's listing)
+   * lets a container whose pid was verified lately skip the exit-file reads when it has none.
+   */
+  private async statusOf(rec: ContainerRecord, exited?: Set<string>): Promise<ContainerStatus> {
     const base: ContainerStatus = {
       id: rec.id, podSandboxId: rec.sandboxId, metadata: { name: rec.config.metadata.name, attempt: rec.config.metadata.attempt ?? 0 },
       state: 'CONTAINER_UNKNOWN', createdAtNs: rec.createdAtNs, startedAtNs: rec.startedAtNs ?? '0', finishedAtNs: '0', exitCode: 0,
       reason: '', message: '', image: { image: rec.imageRef }, imageRef: rec.imageId, labels: rec.config.labels ?? {},
       annotations: rec.config.annotations ?? {}, mounts: rec.config.mounts ?? [], logPath: rec.logPath,
     };
-    const exit = await conmon.readExit(this.conmonOptions(rec));
+    const verifiedAt = this.pidVerifiedAt.get(rec.id);
+    const trusted = exited !== undefined && !exited.has(rec.id) && verifiedAt !== undefined && performance.now() - verifiedAt < PID_RECHECK_MS;
+    const exit = trusted ? null : await conmon.readExit(this.conmonOptions(rec));
     if (exit) {
       return {
         ...base, state: 'CONTAINER_EXITED', exitCode: exit.exitCode, finishedAtNs: dateNs(exit.finishedAt),
         reason: exit.oomKilled ? 'OOMKilled' : exit.exitCode === 0 ? 'Completed' : 'Error',
       };
     }
-    if (rec.pid && startTicks(rec.pid) === rec.pidStartTicks && rec.pidStartTicks !== undefined) {
-      return { ...base, state: rec.startedAtNs ? 'CONTAINER_RUNNING' : 'CONTAINER_CREATED', pid: rec.pid };
+    // no exit file: the init process still runs if its pid has the start time it had (checked
+    // at most every PID_RECHECK_MS per container: conmon writes the exit file when it ends, so
+    // the check only matters when conmon itself died)
+    if (rec.pid && rec.pidStartTicks !== undefined) {
+      const verified = this.pidVerifiedAt.get(rec.id);
+      const now = performance.now();
+      if ((verified !== undefined && now - verified < PID_RECHECK_MS) || startTicks(rec.pid) === rec.pidStartTicks) {
+        if (verified === undefined || now - verified >= PID_RECHECK_MS) this.pidVerifiedAt.set(rec.id, now);
+        return { ...base, state: rec.startedAtNs ? 'CONTAINER_RUNNING' : 'CONTAINER_CREATED', pid: rec.pid };
+      }
     }
+    this.pidVerifiedAt.delete(rec.id);
     // the init process is gone but conmon has not written the exit file yet, or conmon died
     const st = await this.ccli(rec).state(rec.id).catch(() => null);
     if (st?.status === 'running') return { ...base, state: 'CONTAINER_RUNNING', pid: st.pid };

@@ -53,9 +53,23 @@ export async function writeJSONAtomic(file: string, value: unknown): Promise<voi
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await fsp.writeFile(tmp, JSON.stringify(value, null, 1));
   await fsp.rename(tmp, file);
+  recordTexts.delete(file);
 }
 
-/** Reads every `<dir>/<id>/<name>` JSON record; unreadable ones (a crash before the first write) are skipped. */
+/** Record texts by path, with the stat identity (inode, size, mtime ns) they were read at and when that was checked. */
+const recordTexts = new Map<string, { stamp: string; text: string; checkedAt: number }>();
+/**
+ * How long a record read here is trusted without a stat: this process's own writes drop it
+ * from the cache at once; another process's (the `k8ts runtime` CLI) are seen within this.
+ */
+const RECHECK_MS = 10_000;
+
+/**
+ * Reads every `<dir>/<id>/<name>` JSON record; unreadable ones (a crash before the first write)
+ * are skipped. Records are parsed from memory when this process wrote or read them lately
+ * (see RECHECK_MS), else after a stat shows the file unchanged (same inode, size and mtime:
+ * writes are renames of new files): the kubelet's relist lists every record every second.
+ */
 export async function readRecords<T>(dir: string, name: string): Promise<T[]> {
   let ids: string[];
   try {
@@ -64,13 +78,26 @@ export async function readRecords<T>(dir: string, name: string): Promise<T[]> {
     return [];
   }
   const out: T[] = [];
+  const seen = new Set<string>();
   for (const id of ids) {
+    const file = path.join(dir, id, name);
+    seen.add(file);
     try {
-      out.push(JSON.parse(await fsp.readFile(path.join(dir, id, name), 'utf8')) as T);
+      const now = performance.now();
+      let cached = recordTexts.get(file);
+      if (!cached || now - cached.checkedAt >= RECHECK_MS) {
+        const st = await fsp.stat(file, { bigint: true });
+        const stamp = `${st.ino}:${st.size}:${st.mtimeNs}`;
+        if (cached?.stamp === stamp) cached.checkedAt = now;
+        else recordTexts.set(file, (cached = { stamp, text: await fsp.readFile(file, 'utf8'), checkedAt: now }));
+      }
+      out.push(JSON.parse(cached.text) as T);
     } catch {
       // half-created: the owner cleans it up when it sees the directory without a record
+      recordTexts.delete(file);
     }
   }
+  for (const file of recordTexts.keys()) if (file.startsWith(dir + path.sep) && file.endsWith(path.sep + name) && !seen.has(file)) recordTexts.delete(file);
   return out;
 }
 

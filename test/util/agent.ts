@@ -5,6 +5,7 @@
  * they outlive a crashed agent; the fixture's cleanup removes them).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { K8TS_MAIN, type TestServer } from './cluster.js';
 import type { RuntimeFixture } from '../../src/runtime/testfixture.js';
@@ -15,17 +16,15 @@ export interface TestAgent {
   output(): string;
 }
 
-/** The join token the server printed at start. */
+/** The server's join token (what it prints at start), from its data dir. */
 export function joinToken(server: TestServer): string {
-  const m = /node join token: (\S+)/.exec(server.output());
-  if (!m) throw new Error(`the server printed no join token:\n${server.output()}`);
-  return m[1]!;
+  return readFileSync(join(server.dataDir, 'token'), 'utf8').trim();
 }
 
-/** Spawns `k8ts agent --server --token` for node `nodeName` on the fixture's roots. */
-export function spawnAgent(server: TestServer, fx: RuntimeFixture, nodeName: string, extra: string[] = []): TestAgent {
+/** Spawns `k8ts agent --server --token` for node `nodeName` on the fixture's roots (`nodeArgs`: flags for node itself, e.g. --cpu-prof). */
+export function spawnAgent(server: TestServer, fx: RuntimeFixture, nodeName: string, extra: string[] = [], nodeArgs: string[] = []): TestAgent {
   let out = '';
-  const child = spawn(process.execPath, [K8TS_MAIN, 'agent', '--server', server.url, '--token', joinToken(server), '--node-name', nodeName,
+  const child = spawn(process.execPath, [...nodeArgs, K8TS_MAIN, 'agent', '--server', server.url, '--token', joinToken(server), '--node-name', nodeName,
     '--kubelet-port', '0', '--root', join(fx.dir, 'kubelet'), '--runtime-root', fx.options.root!, '--run-root', fx.options.runRoot!, '--image-root', fx.images.root,
     '--cni-conf-dir', join(fx.dir, 'cni-conf'), '--cni-cache-dir', join(fx.dir, 'cni-cache'), '--cgroup-parent', fx.cgroupRoot,
     '--pod-log-root', join(fx.dir, 'pods'), '--lxcfs-mount-point', fx.options.lxcfsMountPoint!, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
