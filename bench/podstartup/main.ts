@@ -9,10 +9,10 @@
  *      watch sees them;
  *   4. the agent at steady state with 110 pods: CPU (share of one core over 30 s) and RSS.
  *
- *   npm run build && node dist/bench/podstartup/main.js [--pods 110] [--singles 20] [--rate 2] [--idle-s 30] [--profile-agent]
+ *   npm run build && node dist/bench/podstartup/main.js [--pods 110] [--singles 20] [--rate 2] [--settle-s 30] [--idle-s 30] [--profile-agent]
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { RestClient } from '../../src/client/rest.js';
 import { spawnAgent } from '../../test/util/agent.js';
@@ -28,6 +28,7 @@ const PODS = flag('--pods', 110);
 const SINGLES = flag('--singles', 20);
 const IDLE_S = flag('--idle-s', 30);
 const RATE = flag('--rate', 2);
+const SETTLE_S = flag('--settle-s', 30);
 const NODE = 'bench-node';
 
 interface Row { what: string; n: number; p50: number; p99: number; max: number }
@@ -77,6 +78,20 @@ function cpuTicks(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
 }
+/** CPU ticks per thread of a process, by thread name (node's main thread, libuv workers, V8 GC threads...). */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(`${name}/${tid}`, Number(f[11]) + Number(f[12]));
+    } catch { /* thread ended */ }
+  }
+  return out;
+}
+
 function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
@@ -185,14 +200,18 @@ async function main(): Promise<void> {
     const lastReady = Math.max(...all.map((s) => s.ready!));
     console.error(`  all ${PODS} Ready ${((lastReady - firstAdded) / 1000).toFixed(1)} s after the first was created`);
 
-    console.error(`agent at steady state (${IDLE_S} s)…`);
-    await new Promise((r) => setTimeout(r, 5000));
+    console.error(`agent at steady state (${IDLE_S} s, after ${SETTLE_S} s)…`);
+    // the agent's event backlog (Pulled/Created/Started/Killing of ~350 pods at the event
+    // client's 50/s) drains first: steady state is after it
+    await new Promise((r) => setTimeout(r, SETTLE_S * 1000));
     const hz = 100;
     const inspector = profile ? await startProfile('127.0.0.1:9239') : undefined;
-    const t0 = performance.now(), c0 = cpuTicks(agent.pid!);
+    const t0 = performance.now(), c0 = cpuTicks(agent.pid!), th0 = threadTicks(agent.pid!);
     await new Promise((r) => setTimeout(r, IDLE_S * 1000));
     if (inspector) console.error(`  steady-state profile: ${await inspector.stop('/tmp/k8ts-agent-steady.cpuprofile')}`);
     const cpu = ((cpuTicks(agent.pid!) - c0) / hz) / ((performance.now() - t0) / 1000);
+    const busiest = [...threadTicks(agent.pid!)].map(([k, v]) => [k, v - (th0.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).slice(0, 6);
+    console.error(`  agent threads (ticks of 10 ms): ${busiest.map(([k, v]) => `${k} ${v}`).join(', ')}`);
     const rss = rssMiB(agent.pid!);
     console.error(`  agent CPU ${(cpu * 100).toFixed(2)} % of a core, RSS ${rss.toFixed(0)} MiB`);
 

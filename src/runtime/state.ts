@@ -53,6 +53,7 @@ export async function writeJSONAtomic(file: string, value: unknown): Promise<voi
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await fsp.writeFile(tmp, JSON.stringify(value, null, 1));
   await fsp.rename(tmp, file);
+  writes.set(file, (writes.get(file) ?? 0) + 1);
   recordTexts.delete(file);
 }
 
@@ -63,6 +64,8 @@ const recordTexts = new Map<string, { stamp: string; text: string; checkedAt: nu
  * from the cache at once; another process's (the `k8ts runtime` CLI) are seen within this.
  */
 const RECHECK_MS = 10_000;
+/** Writes of each record by this process: a read that raced one is not cached. */
+const writes = new Map<string, number>();
 
 /**
  * Reads every `<dir>/<id>/<name>` JSON record; unreadable ones (a crash before the first write)
@@ -86,10 +89,16 @@ export async function readRecords<T>(dir: string, name: string): Promise<T[]> {
       const now = performance.now();
       let cached = recordTexts.get(file);
       if (!cached || now - cached.checkedAt >= RECHECK_MS) {
+        const gen = writes.get(file);
         const st = await fsp.stat(file, { bigint: true });
         const stamp = `${st.ino}:${st.size}:${st.mtimeNs}`;
-        if (cached?.stamp === stamp) cached.checkedAt = now;
-        else recordTexts.set(file, (cached = { stamp, text: await fsp.readFile(file, 'utf8'), checkedAt: now }));
+        if (cached?.stamp === stamp && writes.get(file) === gen) cached.checkedAt = now;
+        else {
+          cached = { stamp, text: await fsp.readFile(file, 'utf8'), checkedAt: now };
+          // a write of this process between the stat and here may have been missed: use, don't keep
+          if (writes.get(file) === gen) recordTexts.set(file, cached);
+          else recordTexts.delete(file);
+        }
       }
       out.push(JSON.parse(cached.text) as T);
     } catch {
@@ -98,6 +107,7 @@ export async function readRecords<T>(dir: string, name: string): Promise<T[]> {
     }
   }
   for (const file of recordTexts.keys()) if (file.startsWith(dir + path.sep) && file.endsWith(path.sep + name) && !seen.has(file)) recordTexts.delete(file);
+  for (const file of writes.keys()) if (file.startsWith(dir + path.sep) && file.endsWith(path.sep + name) && !seen.has(file)) writes.delete(file);
   return out;
 }
 
