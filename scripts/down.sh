@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stops what scripts/up.sh started: the sample Deployment's pods, the server (and its agent)
-# and the local registry. State stays in /var/lib/k8ts (remove it for a fresh start).
+# Stops what scripts/up.sh started: the sample Deployment's pods, the server (and its agent),
+# the local registry and lxcfs. State stays in /var/lib/k8ts (remove it for a fresh start).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DATA_DIR=${K8TS_DATA_DIR:-/var/lib/k8ts}
@@ -12,4 +12,11 @@ if [ -f "$DATA_DIR/server.pid" ] && kill -0 "$(cat "$DATA_DIR/server.pid")" 2>/d
 fi
 [ -f "$DATA_DIR/registry.pid" ] && kill "$(cat "$DATA_DIR/registry.pid")" 2>/dev/null
 rm -f "$DATA_DIR/server.pid" "$DATA_DIR/registry.pid"
+# lxcfs, which the agent started for its containers, once no container is left
+if ! pgrep -x conmon >/dev/null && [ -f /var/lib/lxcfs.pid ]; then
+  kill "$(cat /var/lib/lxcfs.pid)" 2>/dev/null
+  sleep 0.5
+  mountpoint -q /var/lib/lxcfs && umount -l /var/lib/lxcfs
+  rm -f /var/lib/lxcfs.pid
+fi
 echo "stopped"
