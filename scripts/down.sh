@@ -13,10 +13,10 @@ fi
 [ -f "$DATA_DIR/registry.pid" ] && kill "$(cat "$DATA_DIR/registry.pid")" 2>/dev/null
 rm -f "$DATA_DIR/server.pid" "$DATA_DIR/registry.pid"
 # lxcfs, which the agent started for its containers, once no container is left
+for _ in $(seq 1 50); do pgrep -x conmon >/dev/null || break; sleep 0.2; done
 if ! pgrep -x conmon >/dev/null && [ -f /var/lib/lxcfs.pid ]; then
-  kill "$(cat /var/lib/lxcfs.pid)" 2>/dev/null
-  sleep 0.5
   mountpoint -q /var/lib/lxcfs && umount -l /var/lib/lxcfs
+  kill "$(cat /var/lib/lxcfs.pid)" 2>/dev/null
   rm -f /var/lib/lxcfs.pid
 fi
 echo "stopped"
