@@ -29,8 +29,8 @@ interface RuntimeFlags {
 async function openRuntime(flags: RuntimeFlags): Promise<import('../runtime/runtime.js').Runtime> {
   const { Runtime } = await import('../runtime/runtime.js');
   const { ImageStore } = await import('../runtime/images/store.js');
-  const { CNI } = await import('../runtime/net/cni.js');
-  const cni = new CNI({ confDir: flags.cniConfDir, cacheDir: flags.cniCacheDir });
+  const { CNI, DEFAULT_CNI_CONF_DIR, DEFAULT_CNI_CACHE_DIR } = await import('../runtime/net/cni.js');
+  const cni = new CNI({ confDir: flags.cniConfDir ?? DEFAULT_CNI_CONF_DIR, cacheDir: flags.cniCacheDir ?? DEFAULT_CNI_CACHE_DIR });
   return new Runtime({ root: flags.root, runRoot: flags.runRoot, images: new ImageStore(flags.imageRoot), cni, podCIDR: flags.podCidr, defaultCgroupParent: flags.cgroupParent, podLogRoot: flags.podLogRoot, lxcfsMountPoint: flags.lxcfsMountPoint });
 }
 
@@ -66,8 +66,8 @@ export function registerRuntimeCommand(program: Command): void {
     .option('--root <dir>', 'runtime state', DEFAULT_RUNTIME_ROOT)
     .option('--run-root <dir>', 'volatile runtime state', DEFAULT_RUNTIME_RUN_ROOT)
     .option('--image-root <dir>', 'image store', DEFAULT_IMAGE_ROOT)
-    .option('--cni-conf-dir <dir>', 'CNI configuration directory (default /etc/cni/net.d)')
-    .option('--cni-cache-dir <dir>', 'CNI result cache (default /var/lib/cni)')
+    .option('--cni-conf-dir <dir>', "CNI configuration directory (default /var/lib/k8ts/cni/net.d, the agent's)")
+    .option('--cni-cache-dir <dir>', 'CNI result cache (default /var/lib/k8ts/cni/cache)')
     .option('--cgroup-parent <path>', 'cgroup parent of sandboxes that name none (default /k8ts)')
     .option('--lxcfs-mount-point <dir>', 'where lxcfs is (or gets) mounted (default /var/lib/lxcfs)')
     .option('--pod-log-root <dir>', 'log directory root of sandboxes that name none (default /var/log/pods)')

@@ -10,17 +10,13 @@ import path from 'node:path';
 import { RestClient } from '../client/rest.js';
 import { Runtime } from '../runtime/runtime.js';
 import { ImageStore } from '../runtime/images/store.js';
-import { CNI } from '../runtime/net/cni.js';
+import { CNI, DEFAULT_CNI_CACHE_DIR, DEFAULT_CNI_CONF_DIR } from '../runtime/net/cni.js';
 import { Kubelet, type KubeletOptions } from './kubelet.js';
 import { machineFacts } from './node.js';
 import { bootstrapNode } from './bootstrap.js';
 import { startKubeletServer } from './server/server.js';
 import { podStreamTargets } from './streamtargets.js';
 import { startLogRotation, type LogRotationOptions } from './logrotation.js';
-
-/** Where the agent keeps its CNI network configuration and result cache by default. */
-export const DEFAULT_CNI_CONF_DIR = '/var/lib/k8ts/cni/net.d';
-export const DEFAULT_CNI_CACHE_DIR = '/var/lib/k8ts/cni/cache';
 
 /** Options of {@link startAgent}; paths default to the system locations. */
 export interface AgentOptions {

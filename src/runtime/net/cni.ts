@@ -14,6 +14,14 @@ import type { PortMapping } from '../types.js';
 import { isPinned } from './netns.js';
 
 /** Where configs, plugin binaries and the result cache live. */
+/**
+ * Where k8ts keeps its CNI network configuration and result cache (its own dir, like k3s:
+ * another tool's conflist in /etc/cni/net.d, podman's for one, must not become the pods'
+ * network). The agent and `k8ts runtime` default to these.
+ */
+export const DEFAULT_CNI_CONF_DIR = '/var/lib/k8ts/cni/net.d';
+export const DEFAULT_CNI_CACHE_DIR = '/var/lib/k8ts/cni/cache';
+
 export interface CNIOptions { confDir?: string; binDirs?: string[]; cacheDir?: string }
 
 /**
