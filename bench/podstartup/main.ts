@@ -140,7 +140,6 @@ async function main(): Promise<void> {
     const profile = argv.includes('--profile-agent');
     const ta = spawnAgent(server, fx, NODE, [], profile ? ['--inspect=127.0.0.1:9239'] : []);
     agent = ta.process;
-    if (process.env['K8TS_KUBELET_TRACE']) agent.stderr!.pipe(process.stderr);
     const agentOut = { toString: () => ta.output().slice(-4000) };
     client = await RestClient.fromKubeconfig(server.kubeconfig);
     const c = client;

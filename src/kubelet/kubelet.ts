@@ -108,7 +108,8 @@ export class Kubelet {
   private readonly hooks: HookRunner;
   /** Containers a liveness/startup probe condemned, to be killed by their pod's worker. */
   private readonly condemned = new Map<string, { name: string; message: string; failure: ProbeFailure }[]>();
-  private relists = 0;
+  /** When volumes of pods no one knows any more were last cleaned up (performance.now()). */
+  private orphansCleanedAt = -Infinity;
   /** An exit file appeared since the last relist (and the relist it triggers, when pending). */
   private exitSeen = false;
   private exitTimer: NodeJS.Timeout | undefined;
@@ -265,7 +266,10 @@ export class Kubelet {
     this.snapshot = { takenAt, byUid };
     const uids = new Set([...this.informer.indexer.list().map((p) => p.metadata!.uid!), ...byUid.keys()]);
     // volumes of pods neither the API nor the runtime knows any more (deleted while the agent was away)
-    if (this.relists++ % 30 === 0) void this.volumes.cleanupOrphans(uids).catch((e: Error) => this.log(`volumes: ${e.message}`));
+    if (takenAt - this.orphansCleanedAt >= 30_000) {
+      this.orphansCleanedAt = takenAt;
+      void this.volumes.cleanupOrphans(uids).catch((e: Error) => this.log(`volumes: ${e.message}`));
+    }
     // a pod whose last sync left nothing to do and whose runtime state did not change since
     // is synced again only every sync period (probes and informer events enqueue it sooner)
     const now = performance.now();
@@ -302,16 +306,8 @@ export class Kubelet {
     return this.informer.indexer.list().find((p) => p.metadata?.uid === uid) as Pod | undefined;
   }
 
-  private trace(uid: string, what: string): void {
-    if (!process.env['K8TS_KUBELET_TRACE']) return;
-    let t0 = this.traceStart.get(uid);
-    if (t0 === undefined) this.traceStart.set(uid, (t0 = performance.now()));
-    this.log(`trace ${uid.slice(0, 8)} +${(performance.now() - t0).toFixed(0)}ms ${what}`);
-  }
-  private readonly traceStart = new Map<string, number>();
 
   private async syncPod(uid: string): Promise<void> {
-    this.trace(uid, 'sync');
     this.settled.delete(uid);
     const pod = this.podByUid(uid);
     const actedBefore = this.actedAt.get(uid);
@@ -425,7 +421,6 @@ export class Kubelet {
         for (const c of pod.spec?.containers ?? []) waiting[c.name] = { reason: 'ContainerCreating', message: `failed to create pod sandbox: ${(err as Error).message}` };
         return;
       }
-      this.trace(uid, 'sandbox');
       sandbox = await rt.podSandboxStatus(id);
       for (const old of sandboxes) await this.mutate(uid, () => rt.removePodSandbox(old.id));
       containers = [];
@@ -553,7 +548,6 @@ export class Kubelet {
       return false;
     }
     void this.events.event(ref, 'Normal', 'Started', `Started container ${c.name}`);
-    this.trace(uid, `started ${c.name}`);
     delete waiting[c.name];
     return this.afterStart(pod, c, id, ref, info.podIP, waiting);
   }
@@ -668,7 +662,6 @@ export class Kubelet {
     if (!isTerminal(pod) && !pod.metadata?.deletionTimestamp) this.probes.update(pod, runningContainers(containers), sandbox?.network?.ip);
     const status = computePodStatus(pod, { sandbox, containers: await this.withMessages(uid, containers), waiting: this.waiting.get(uid), ready: this.probes.ready(uid), started: this.probes.started(uid), hostIP: this.o.facts.internalIP, qosClass: qosClass(pod), now: new Date() });
     if (JSON.stringify(status) === JSON.stringify(pod.status ?? {})) return;
-    this.trace(uid, `status ${status.phase}`);
     await this.o.client.patch({ ...PODS, namespace: pod.metadata!.namespace }, pod.metadata!.name!, { status }, 'merge', 'status').catch((err: Error) => {
       if (!(err instanceof ApiError) || err.code !== 404) throw err;
     });
